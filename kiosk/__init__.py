@@ -1,0 +1,1 @@
+"""Offline voice-driven information kiosk for people with dystonia."""

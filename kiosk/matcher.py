@@ -1,0 +1,175 @@
+"""Understanding: a question's words -> ranked topics with confidences, and answer/confirm/decline.
+
+A pure function over an index built once from the knowledge base: no I/O, no audio. The confidence
+is *coverage*: the share of the question's meaningful words (weighted by how rare they are in the
+content) that a topic explains. A question about something the documents never mention ("what is
+asthma", "call a taxi") leaves its main words unexplained, so its coverage is low and it is declined.
+Thresholds live in Settings and were chosen by measurement (bench/tune_thresholds.py).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from kiosk.content import KnowledgeBase
+from kiosk.messages import Candidate, Decision, Match
+from kiosk.textnorm import (
+    Corrector,
+    compound_parts,
+    content_tokens,
+    expand_compounds,
+    stem,
+    synonym_groups,
+    synonym_words,
+    tokenize,
+)
+from kiosk.topics import Topic
+
+FIELD_WEIGHTS = {"title": 1.0, "alias": 1.0, "phrase": 0.95, "parent": 0.9, "body": 0.75, "context": 0.45}
+"""How strongly a word found in each part of a topic counts for it. An item hears its list's title
+and phrasings ("parent") a little more weakly than the list itself, so a general question goes to
+the list and a question naming the item goes to the item."""
+SYNONYM_FACTOR = 0.85
+"""A word found only through a synonym counts a little less than the word itself."""
+WORD_EVIDENCE = 0.25
+"""Each matched word is some evidence however common it is; rare words add up to 1 more."""
+PART_FACTOR = 0.5
+"""A word found only inside a compound ("day" in "day-to-day") is weak evidence."""
+
+
+@dataclass(frozen=True)
+class MatchSettings:
+    answer_at: float = 0.70
+    """Coverage from which the kiosk answers straight away."""
+    confirm_at: float = 0.50
+    """Coverage from which it asks "Did you mean ...?"; below, it declines."""
+    unknown_weight: float = 1.6
+    """Weight of a question word the content never uses (typical content words weigh 1-3.5)."""
+    min_evidence: float = 0.5
+    """Least summed rarity of the matched words: matching only on everyday words ("life") declines."""
+    max_candidates: int = 3
+
+
+def load_synonyms() -> dict[str, frozenset[str]]:
+    """Stem -> stems of its synonym group."""
+    groups: dict[str, frozenset[str]] = {}
+    for line in synonym_groups():
+        stems = frozenset(stem(w) for w in line)
+        for s in stems:
+            groups[s] = groups.get(s, frozenset()) | stems
+    return groups
+
+
+def stems_of(text: str) -> list[str]:
+    return [stem(t) for t in expand_compounds(content_tokens(text))]
+
+
+class Index:
+    """Per-topic weighted word sets, document frequencies and the vocabulary for correction."""
+
+    def __init__(self, kb: KnowledgeBase, synonyms: dict[str, frozenset[str]] | None = None) -> None:
+        self.kb = kb
+        self.synonyms = synonyms if synonyms is not None else load_synonyms()
+        self.fields: dict[str, dict[str, float]] = {}
+        surface: set[str] = set()
+        for topic in kb.topics:
+            weights: dict[str, float] = {}
+            for name, texts in self._fields(topic, kb):
+                for text in texts:
+                    tokens = content_tokens(text)
+                    surface.update(expand_compounds(tokens))
+                    for token in tokens:
+                        for s, factor in [(stem(token), 1.0)] + [(stem(p), PART_FACTOR) for p in compound_parts(token)]:
+                            weights[s] = max(weights.get(s, 0.0), FIELD_WEIGHTS[name] * factor)
+            self.fields[topic.id] = weights
+        df = Counter(s for weights in self.fields.values() for s in weights)
+        n = max(1, len(kb.topics))
+        self.idf = {s: math.log(1.0 + n / count) for s, count in df.items()}
+        self.corrector = Corrector(surface | synonym_words())
+        self.rarity: dict[str, float] = {}
+        for word, value in dict(kb.extras.get("rarity", {})).items():  # type: ignore[call-overload]
+            s = stem(word)
+            self.rarity[s] = min(self.rarity.get(s, 1.0), float(value))
+        self.by_id = {t.id: t for t in kb.topics}
+        self.titles = {t.id: set(stems_of(t.title)) | {s for a in t.aliases for s in stems_of(a)} for t in kb.topics}
+
+    @staticmethod
+    def _fields(topic: Topic, kb: KnowledgeBase) -> Iterable[tuple[str, list[str]]]:
+        yield "title", [topic.title]
+        yield "alias", topic.aliases
+        yield "phrase", topic.phrases
+        yield "body", topic.sentences
+        yield "context", [topic.context]
+        if topic.parent:
+            parent = kb.topic(topic.parent)
+            yield "parent", [parent.title, *parent.phrases]
+
+    def query_stems(self, question: str) -> tuple[list[str], str]:
+        """The question's meaningful stems after correction, and the corrected text for display."""
+        corrected = self.corrector.correct(tokenize(question))
+        text = " ".join(corrected)
+        stems: list[str] = []
+        for s in stems_of(text):
+            if s not in stems:
+                stems.append(s)
+        return stems, text
+
+    def weight(self, s: str) -> float:
+        return self.idf.get(s, 0.0) or self._synonym_idf(s)
+
+    def _synonym_idf(self, s: str) -> float:
+        known = [self.idf[o] for o in self.synonyms.get(s, ()) if o in self.idf]
+        return max(known) if known else 0.0
+
+    def hit(self, s: str, words: dict[str, float]) -> float:
+        """How well a topic's words explain one question stem (0..1)."""
+        best = words.get(s, 0.0)
+        for other in self.synonyms.get(s, ()):
+            if other != s and other in words:
+                best = max(best, SYNONYM_FACTOR * words[other])
+        return best
+
+
+def match(question: str, index: Index, settings: MatchSettings | None = None, asr_confidence: float = 1.0) -> Match:
+    """Rank topics for a question and decide. Pure: same inputs, same result."""
+    settings = settings or MatchSettings()
+    stems, normalized = index.query_stems(question)
+    weights = {s: index.weight(s) or settings.unknown_weight for s in stems}
+    total = sum(weights.values())
+    if not stems or total <= 0:
+        return Match(question, normalized, Decision.DECLINE)
+    scored: list[tuple[float, float, Candidate]] = []
+    for topic_id, words in index.fields.items():
+        hits = {s: index.hit(s, words) for s in weights}
+        explained = sum(w * hits[s] for s, w in weights.items())
+        evidence = sum((index.rarity.get(s, 1.0) + WORD_EVIDENCE) * h for s, h in hits.items() if h > 0)
+        if explained <= 0 or evidence < settings.min_evidence:
+            continue
+        coverage = explained / total
+        # Among equal coverage prefer the topic the question names (its title) and then the shorter.
+        title = index.titles[topic_id]
+        named = sum(1 for s in title if s in weights) / len(title) if title else 0.0
+        tie = 0.02 * named - 0.0001 * len(index.by_id[topic_id].text.split())
+        scored.append((coverage + tie, coverage, Candidate(topic_id, round(coverage, 4), round(coverage, 4))))
+    scored.sort(key=lambda item: item[0], reverse=True)
+    candidates = tuple(c for _, _, c in scored[: settings.max_candidates])
+    if not candidates:
+        return Match(question, normalized, Decision.DECLINE)
+    confidence = candidates[0].coverage * asr_confidence
+    if confidence >= settings.answer_at:
+        decision = Decision.ANSWER
+    elif confidence >= settings.confirm_at:
+        decision = Decision.CONFIRM
+    else:
+        decision = Decision.DECLINE
+    return Match(question, normalized, decision, candidates, round(confidence, 4))
+
+
+def timed_match(question: str, index: Index, settings: MatchSettings | None = None) -> tuple[Match, float]:
+    start = time.perf_counter()
+    result = match(question, index, settings)
+    return result, (time.perf_counter() - start) * 1000.0

@@ -1,0 +1,196 @@
+"""Speech out behind a narrow Speaker interface.
+
+pyttsx3's own playback cannot be interrupted (measured: stop() blocked 5.8 s), so the kiosk asks
+pyttsx3 (espeak-ng) only to synthesise, one sentence at a time, and plays the audio through a
+sounddevice stream it owns: "stop" then silences it within a block (~20 ms), and the first sentence
+starts while the rest are still being made. Nothing is ever written to disk but a temporary file
+per sentence, deleted at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import tempfile
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from kiosk.parse import split_sentences
+
+_LOGGER = logging.getLogger(__name__)
+
+BLOCK_SECONDS = 0.02
+
+
+class Speaker(ABC):
+    """Say text without blocking the caller; stop at once when asked."""
+
+    def __init__(self, rate: int = 150, volume: float = 0.9) -> None:
+        self.rate = rate
+        self.volume = volume
+
+    @abstractmethod
+    def say(self, text: str) -> None:
+        """Queue text to be spoken after whatever is being said."""
+
+    @abstractmethod
+    def stop(self) -> None:
+        """Silence now and forget what was queued."""
+
+    @abstractmethod
+    def busy(self) -> bool:
+        """True while speaking or with speech queued."""
+
+    def wait(self, timeout: float = 60.0) -> None:
+        """Block until everything queued has been said (tests and the batch modes)."""
+        deadline = threading.Event()
+        waited = 0.0
+        while self.busy() and waited < timeout:
+            deadline.wait(0.02)
+            waited += 0.02
+
+    def close(self) -> None:
+        self.stop()
+
+
+class SilentSpeaker(Speaker):
+    """No audio output: captions carry everything (no device, or speech turned off)."""
+
+    def say(self, text: str) -> None:
+        _LOGGER.debug("silent speaker: %s", text)
+
+    def stop(self) -> None:
+        pass
+
+    def busy(self) -> bool:
+        return False
+
+
+def _quiet_pyttsx3() -> None:
+    """pyttsx3's espeak driver prints "Audio saved to ..." on stdout, over the visitor's screen."""
+    from pyttsx3.drivers import espeak
+
+    espeak.print = lambda *args, **kwargs: None
+
+
+class Synthesizer:
+    """pyttsx3 (espeak-ng) text -> float32 samples. Used from one thread only, as pyttsx3 requires."""
+
+    def __init__(self, voice: str = "") -> None:
+        import pyttsx3
+
+        _quiet_pyttsx3()
+        self.engine = pyttsx3.init()
+        if voice:
+            for v in self.engine.getProperty("voices"):
+                if voice.lower() in (v.id.lower(), str(v.name).lower()):
+                    self.engine.setProperty("voice", v.id)
+                    break
+            else:
+                _LOGGER.warning("voice %r not found; using the default", voice)
+
+    def synthesize(self, text: str, rate: int) -> tuple[np.ndarray, int]:
+        import soundfile
+
+        self.engine.setProperty("rate", rate)
+        fd, name = tempfile.mkstemp(suffix=".wav", prefix="kiosk-tts-")
+        os.close(fd)
+        try:
+            self.engine.save_to_file(text, name)
+            self.engine.runAndWait()
+            data, sample_rate = soundfile.read(name, dtype="float32")
+        finally:
+            Path(name).unlink(missing_ok=True)
+        return np.asarray(data, dtype=np.float32), int(sample_rate)
+
+
+class StreamSpeaker(Speaker):
+    """Synthesise sentence by sentence and play through a sounddevice OutputStream the kiosk owns."""
+
+    def __init__(self, rate: int = 150, volume: float = 0.9, voice: str = "", device: int | str | None = None,
+                 on_sentence: Callable[[str], None] | None = None) -> None:
+        super().__init__(rate, volume)
+        self.voice = voice
+        self.device = device
+        self.on_sentence = on_sentence
+        self._queue: queue.Queue[str | None] = queue.Queue()
+        self._stop = threading.Event()
+        self._speaking = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="speaker", daemon=True)
+        self._thread.start()
+
+    def say(self, text: str) -> None:
+        for sentence in split_sentences(text):
+            self._queue.put(sentence)
+
+    def stop(self) -> None:
+        self._stop.set()
+        while True:
+            try:
+                self._queue.get_nowait()
+            except queue.Empty:
+                break
+
+    def busy(self) -> bool:
+        return self._speaking.is_set() or not self._queue.empty()
+
+    def close(self) -> None:
+        self.stop()
+        self._queue.put(None)
+        self._thread.join(timeout=2)
+
+    def _run(self) -> None:
+        synth: Synthesizer | None = None
+        while True:
+            sentence = self._queue.get()
+            if sentence is None:
+                return
+            self._speaking.set()
+            self._stop.clear()
+            try:
+                synth = synth or Synthesizer(self.voice)
+                samples, sample_rate = synth.synthesize(sentence, self.rate)
+                if self.on_sentence:
+                    self.on_sentence(sentence)
+                if not self._stop.is_set():
+                    self._play(samples * self.volume, sample_rate)
+            except Exception as exc:  # the loop boundary: a broken voice must not end the kiosk
+                _LOGGER.warning("speech output failed (%s); captions continue", exc)
+            finally:
+                if self._queue.empty():
+                    self._speaking.clear()
+
+    def _play(self, samples: np.ndarray, sample_rate: int) -> None:
+        import sounddevice
+
+        block = int(sample_rate * BLOCK_SECONDS)
+        with sounddevice.OutputStream(samplerate=sample_rate, channels=1, dtype="float32",
+                                      device=self.device, blocksize=block) as stream:
+            for start in range(0, len(samples), block):
+                if self._stop.is_set():
+                    stream.abort()
+                    return
+                stream.write(samples[start : start + block].reshape(-1, 1))
+
+
+def create_speaker(enabled: bool, rate: int, volume: float, voice: str = "",
+                   device: int | str | None = None) -> Speaker:
+    """A real speaker when there is an output device, else a silent one (and say why in the log)."""
+    if not enabled:
+        return SilentSpeaker(rate, volume)
+    try:
+        import sounddevice
+    except OSError as exc:  # PortAudio itself is missing
+        _LOGGER.warning("no audio library (%s); answers are shown as text only", exc)
+        return SilentSpeaker(rate, volume)
+    try:
+        sounddevice.query_devices(device, kind="output")
+    except (ValueError, sounddevice.PortAudioError) as exc:
+        _LOGGER.warning("no audio output device (%s); answers are shown as text only", exc)
+        return SilentSpeaker(rate, volume)
+    return StreamSpeaker(rate, volume, voice, device)

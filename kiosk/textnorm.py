@@ -1,0 +1,185 @@
+"""Words in, clean comparable tokens out: fillers dropped, stems taken, typos and sound-alikes mended.
+
+Typing with dystonic hands and speech recognition both garble words in known ways: letters missing
+or doubled, words run together ("whatcauses") or split ("blef a ro spasm", "dis tonia"), spelling
+by sound ("distonia"). Correction only ever moves a word onto the kiosk's own vocabulary, and a real
+English word is moved only when it also sounds the same, so "asthma" never becomes a dystonia word.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable
+from importlib import resources
+from pathlib import Path
+
+import jellyfish
+import snowballstemmer
+from rapidfuzz import fuzz, process
+
+TOKEN_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+
+FILLERS = frozenset("um umm uh uhh er erm ah hmm mm well so like okay ok please just actually basically".split())
+STOP_WORDS = frozenset(
+    """a an the of to in on at by for from with about into over as and or but if then than so
+    i me my mine myself you your yours we our us he she it its they them their this that these those
+    is am are was were be been being do does did doing done have has had having will would shall should
+    can could may might must what whats which who whom whose why how when where there here
+    tell explain describe say know knowing want wanted need mean means meaning word words
+    any some all more most much many very really also too just anything something thing things
+    get got getting go going come keep kind of sort bit lot little please thanks thank hello hi hey
+    help available possible ever usually normal common happen happens problem problems trouble way ways
+    yes no not dont doesnt isnt arent cant cannot wont im ive id youre theres lets""".split()
+)
+"""Words that carry no topic: question frames ("tell me about", "what does ... mean") and grammar."""
+
+_STEMMER = snowballstemmer.stemmer("english")
+
+
+@functools.lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    return str(_STEMMER.stemWord(word))
+
+
+@functools.lru_cache(maxsize=65536)
+def sound_key(word: str) -> str:
+    """Metaphone key: "distonia" and "dystonia" both give TSTN."""
+    return str(jellyfish.metaphone(word.replace("-", "")))
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-case word tokens; apostrophes dropped ("writer's" -> "writers"), hyphenated kept whole."""
+    text = text.lower().replace("’", "'").replace("‘", "'").replace("&", " and ")
+    text = re.sub(r"'s\b", "", text).replace("'", "")
+    return TOKEN_RE.findall(text)
+
+
+def content_tokens(text: str) -> list[str]:
+    """Tokens that can name a topic: no fillers, no question-frame or grammar words."""
+    return [t for t in tokenize(text) if t not in FILLERS and t not in STOP_WORDS]
+
+
+def compound_parts(token: str) -> list[str]:
+    """The meaningful parts of "more-severe" or "day-to-day" (none for a plain word)."""
+    if "-" not in token:
+        return []
+    return [p for p in token.split("-") if p not in STOP_WORDS and len(p) > 2]
+
+
+def expand_compounds(tokens: Iterable[str]) -> list[str]:
+    """Each token followed by its compound parts, so typed "severe" can find "more-severe"."""
+    out: list[str] = []
+    for token in tokens:
+        out.append(token)
+        out.extend(compound_parts(token))
+    return out
+
+
+@functools.lru_cache(maxsize=1)
+def synonym_groups() -> tuple[tuple[str, ...], ...]:
+    """Groups of interchangeable words from kiosk/data/synonyms.txt."""
+    text = resources.files("kiosk.data").joinpath("synonyms.txt").read_text(encoding="utf-8")
+    return tuple(tuple(line.split()) for line in text.splitlines() if line.strip() and not line.startswith("#"))
+
+
+def synonym_words() -> set[str]:
+    return {w for group in synonym_groups() for w in group}
+
+
+@functools.lru_cache(maxsize=1)
+def english_words() -> frozenset[str]:
+    """Real English words (PocketSphinx's bundled CMU dictionary), to tell typos from other words."""
+    import pocketsphinx
+
+    path = Path(pocketsphinx.get_model_path()) / "en-us" / "cmudict-en-us.dict"
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return frozenset()  # without it, correction is only a little bolder
+    return frozenset(line.split(" ", 1)[0].split("(", 1)[0] for line in lines if line)
+
+
+class Corrector:
+    """Moves garbled words onto a known vocabulary (the content's words and their synonyms)."""
+
+    SIMILAR_NONWORD = 80.0
+    """rapidfuzz ratio above which a non-word is taken as a typo of a vocabulary word."""
+    SIMILAR_REALWORD = 88.0
+    """A real English word must be this close, and sound the same, to be moved."""
+    MIN_LEN = 4
+
+    def __init__(self, vocabulary: Iterable[str]) -> None:
+        self.vocab = sorted({w for w in vocabulary if len(w) >= 2})
+        self.known = frozenset(self.vocab) | STOP_WORDS | FILLERS
+        self.by_sound: dict[str, list[str]] = {}
+        for word in self.vocab:
+            if len(word) >= self.MIN_LEN:
+                self.by_sound.setdefault(sound_key(word), []).append(word)
+        self.long_vocab = [w for w in self.vocab if len(w) >= 6]
+
+    def closest(self, token: str, real_word: bool) -> str | None:
+        if len(token) < self.MIN_LEN:
+            return None
+        limit = self.SIMILAR_REALWORD if real_word else self.SIMILAR_NONWORD
+        same_sound = self.by_sound.get(sound_key(token), [])
+        best = process.extractOne(token, self.vocab, scorer=fuzz.ratio, score_cutoff=limit - 15)
+        if best is None:
+            return None
+        word, score, _ = best
+        if real_word:
+            return word if score >= limit and word in same_sound else None
+        if score >= limit or word in same_sound:
+            return word
+        return None
+
+    def join_split(self, tokens: list[str], i: int) -> tuple[str, int] | None:
+        """"blef a ro spasm" -> ("blepharospasm", 4): join 2-4 pieces that spell one long word."""
+        for width in (4, 3, 2):
+            if i + width > len(tokens):
+                continue
+            pieces = tokens[i : i + width]
+            if all(p in self.known for p in pieces) or pieces[0] in STOP_WORDS:
+                continue  # known words side by side are meant as words
+            joined = "".join(pieces)
+            if len(joined) < 6:
+                continue
+            best = process.extractOne(joined, self.long_vocab, scorer=fuzz.ratio, score_cutoff=75)
+            if best and (best[1] >= 85 or sound_key(best[0]) == sound_key(joined)):
+                return str(best[0]), width
+        return None
+
+    def split_joined(self, token: str) -> list[str] | None:
+        """"whatcauses" -> ["what", "causes"]: both halves must be words the kiosk knows."""
+        for cut in range(2, len(token) - 1):
+            left, right = token[:cut], token[cut:]
+            if left in self.known and right in self.known:
+                return [left, right]
+        return None
+
+    def correct(self, tokens: list[str]) -> list[str]:
+        """Return tokens with typos, sound-alikes, splits and run-togethers mended."""
+        english = english_words()
+        out: list[str] = []
+        i = 0
+        while i < len(tokens):
+            token = tokens[i]
+            if token not in self.known or len(token) <= 3:
+                joined = self.join_split(tokens, i)
+                if joined:
+                    out.append(joined[0])
+                    i += joined[1]
+                    continue
+            if token in self.known or token.isdigit():
+                out.append(token)
+            else:
+                real = token in english
+                fixed = self.closest(token, real_word=real)
+                if fixed:
+                    out.append(fixed)
+                elif not real and (parts := self.split_joined(token)):
+                    out.extend(parts)
+                else:
+                    out.append(token)
+            i += 1
+        return out
