@@ -29,7 +29,8 @@ from kiosk.textnorm import (
 )
 from kiosk.topics import Topic
 
-FIELD_WEIGHTS = {"title": 1.0, "alias": 1.0, "phrase": 0.95, "parent": 0.9, "body": 0.75, "context": 0.45}
+FIELD_WEIGHTS = {"title": 1.0, "alias": 1.0, "phrase": 0.95, "parent": 0.9, "body": 0.75, "subject": 0.75,
+                 "context": 0.45}
 """How strongly a word found in each part of a topic counts for it. An item hears its list's title
 and phrasings ("parent") a little more weakly than the list itself, so a general question goes to
 the list and a question naming the item goes to the item."""
@@ -37,18 +38,21 @@ SYNONYM_FACTOR = 0.85
 """A word found only through a synonym counts a little less than the word itself."""
 WORD_EVIDENCE = 0.25
 """Each matched word is some evidence however common it is; rare words add up to 1 more."""
+SHORT_UNKNOWN_FACTOR = 0.3
+"""An unknown word of 1-3 letters is mostly a mistyped little word ("wat"), not a new subject."""
 PART_FACTOR = 0.5
 """A word found only inside a compound ("day" in "day-to-day") is weak evidence."""
 
 
 @dataclass(frozen=True)
 class MatchSettings:
-    answer_at: float = 0.70
+    answer_at: float = 0.65
     """Coverage from which the kiosk answers straight away."""
-    confirm_at: float = 0.50
+    confirm_at: float = 0.60
     """Coverage from which it asks "Did you mean ...?"; below, it declines."""
-    unknown_weight: float = 1.6
-    """Weight of a question word the content never uses (typical content words weigh 1-3.5)."""
+    unknown_weight: float = 0.45
+    """Weight of a question word the content never uses, as a share of the weight of the rarest
+    content word (a word in one topic). Scaling by it keeps the balance for small and large content."""
     min_evidence: float = 0.5
     """Least summed rarity of the matched words: matching only on everyday words ("life") declines."""
     max_candidates: int = 3
@@ -89,6 +93,7 @@ class Index:
         df = Counter(s for weights in self.fields.values() for s in weights)
         n = max(1, len(kb.topics))
         self.idf = {s: math.log(1.0 + n / count) for s, count in df.items()}
+        self.max_idf = math.log(1.0 + n)
         self.corrector = Corrector(surface | synonym_words())
         self.rarity: dict[str, float] = {}
         for word, value in dict(kb.extras.get("rarity", {})).items():  # type: ignore[call-overload]
@@ -104,6 +109,7 @@ class Index:
         yield "phrase", topic.phrases
         yield "body", topic.sentences
         yield "context", [topic.context]
+        yield "subject", [topic.subject]
         if topic.parent:
             parent = kb.topic(topic.parent)
             yield "parent", [parent.title, *parent.phrases]
@@ -138,7 +144,8 @@ def match(question: str, index: Index, settings: MatchSettings | None = None, as
     """Rank topics for a question and decide. Pure: same inputs, same result."""
     settings = settings or MatchSettings()
     stems, normalized = index.query_stems(question)
-    weights = {s: index.weight(s) or settings.unknown_weight for s in stems}
+    unknown = settings.unknown_weight * index.max_idf
+    weights = {s: index.weight(s) or (unknown if len(s) > 3 else unknown * SHORT_UNKNOWN_FACTOR) for s in stems}
     total = sum(weights.values())
     if not stems or total <= 0:
         return Match(question, normalized, Decision.DECLINE)

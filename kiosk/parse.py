@@ -20,6 +20,8 @@ ABBREVIATIONS = {"e.g.", "i.e.", "dr.", "mr.", "mrs.", "ms.", "st.", "vs.", "etc
 
 MAX_HEADING_WORDS = 10
 MAX_HEADING_CHARS = 80
+MAX_LABEL_WORDS = 4
+"""A line ending in ":" is a heading ("Dystonia symptoms:") only when this short."""
 
 
 @dataclass
@@ -50,6 +52,8 @@ def looks_like_heading(line: str) -> bool:
         return False
     if SENTENCE_END_RE.search(line) or line.endswith(","):
         return False
+    if line.endswith(":") and len(line.split()) > MAX_LABEL_WORDS:
+        return False  # "It may come with other conditions, including:" introduces a list
     return line[0].isupper() or line[0].isdigit()
 
 

@@ -106,7 +106,7 @@ class Corrector:
     SIMILAR_NONWORD = 80.0
     """rapidfuzz ratio above which a non-word is taken as a typo of a vocabulary word."""
     SIMILAR_REALWORD = 88.0
-    """A real English word must be this close, and sound the same, to be moved."""
+    """Candidates are looked for this close (less 15); a real word must also sound the same."""
     MIN_LEN = 4
 
     def __init__(self, vocabulary: Iterable[str]) -> None:
@@ -127,8 +127,8 @@ class Corrector:
         if best is None:
             return None
         word, score, _ = best
-        if real_word:
-            return word if score >= limit and word in same_sound else None
+        if real_word:  # homophones ("kramp"/"cramp") yes; merely similar real words no
+            return word if word in same_sound and score >= self.SIMILAR_NONWORD - 5 else None
         if score >= limit or word in same_sound:
             return word
         return None

@@ -40,6 +40,8 @@ class Topic:
     """Other names for the subject, found in the text ("blepharospasm", "cervical dystonia")."""
     context: str = ""
     """Heading and lead-in words: used for matching, not spoken."""
+    subject: str = ""
+    """The document's title: what every topic of it is about, even when it does not say so."""
     phrases: list[str] = field(default_factory=list)
     """Operator-supplied question phrasings and lay synonyms (content/questions.toml)."""
     parent: str = ""
@@ -135,6 +137,7 @@ def build_topics(blocks: list[Block], doc_title: str, source: str) -> list[Topic
                     kind="paragraph",
                     aliases=find_aliases(block.text, ids.subject),
                     context=heading,
+                    subject=ids.subject,
                 )
             )
         elif block.kind == "list":
@@ -176,6 +179,7 @@ def _list_topics(
             kind="list",
             aliases=[],
             context=" ".join([heading, lead]).strip(),
+                subject=ids.subject,
         )
     ]
     for match, item in zip(labelled, block.items, strict=True):
@@ -196,6 +200,7 @@ def _list_topics(
                 kind="item",
                 aliases=find_aliases(item, ids.subject),
                 context=" ".join([heading, lead]).strip(),
+                subject=ids.subject,
                 parent=list_id,
             )
         )

@@ -1,0 +1,61 @@
+"""Understanding: the right topic for typed and garbled questions, and honest declines."""
+
+import pytest
+
+from kiosk.matcher import match
+
+IN_SCOPE = [
+    ("what is blepharospasm", "dystonia/eyelids"),
+    ("can a stroke cause dystonia", "dystonia/other-disorders/stroke"),
+    ("what is cervical dystonia", "dystonia/neck"),
+    ("tell me about spasmodic dysphonia", "dystonia/vocal-cords"),
+    ("which other conditions can cause dystonia", "dystonia/other-disorders"),
+    ("why do my eyes keep closing", "dystonia/eyelids"),
+    ("does botox help", "dystonia/medications-can-sometimes-improve-dystonia-symptoms"),
+    ("why is my voice shaky", "dystonia/vocal-cords"),
+]
+GARBLED = [
+    ("blef a ro spasm", "dystonia/eyelids"),  # split by a recogniser
+    ("blefarospasm", "dystonia/eyelids"),  # spelled by sound
+    ("dis tonia", "dystonia/dystonia"),
+    ("distonia", "dystonia/dystonia"),
+    ("um uh so what is dystnia", "dystonia/dystonia"),  # fillers and a missing letter
+    ("whatcauses dystonia", "dystonia/doctors-dont-know-exactly-what-causes"),  # run together
+    ("wat is blepharosspasm", "dystonia/eyelids"),  # doubled letter
+    ("spasmodic dysfonia", "dystonia/vocal-cords"),
+    ("writers kramp", "dystonia/hand-and-forearm"),
+]
+OUT_OF_SCOPE = [
+    "what's the weather", "call a taxi", "what is asthma", "what day is it today", "where can I park",
+    "what is the meaning of life", "play some music", "how tall is mount everest", "tell me a joke", "",
+    "um uh", "asdfgh qwerty",
+]
+
+
+@pytest.mark.parametrize("question,topic", IN_SCOPE + GARBLED)
+def test_answers_the_right_topic(index, question, topic):
+    result = match(question, index)
+    assert result.best is not None and result.best.topic_id == topic, result
+    assert result.decision.value == "answer", result
+
+
+@pytest.mark.parametrize("question", OUT_OF_SCOPE)
+def test_declines_out_of_scope(index, question):
+    result = match(question, index)
+    assert result.decision.value == "decline", result
+
+
+def test_low_recognition_confidence_turns_an_answer_into_a_confirmation(index):
+    sure = match("what is blepharospasm", index)
+    unsure = match("what is blepharospasm", index, asr_confidence=0.6)
+    assert sure.decision.value == "answer" and unsure.decision.value == "confirm"
+    assert unsure.best == sure.best
+
+
+def test_a_real_english_word_is_not_bent_onto_a_content_word(index):
+    # "asthma" is a real word; it must stay itself, not become a dystonia word.
+    assert "asthma" in match("what is asthma", index).normalized
+
+
+def test_matching_is_pure_and_repeatable(index):
+    assert match("what causes dystonia", index) == match("what causes dystonia", index)
