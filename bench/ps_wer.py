@@ -47,7 +47,7 @@ def synthesize(text: str, voice: str, folder: Path) -> bytes:
     """16 kHz mono int16 PCM of `text` spoken by `voice`."""
     raw, wav = folder / "raw.wav", folder / f"{voice}-{abs(hash(text))}.wav"
     subprocess.run(VOICES[voice](text, raw), check=True, capture_output=True)
-    subprocess.run(["sox", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(wav)], check=True)
+    subprocess.run(["sox", "-D", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(wav)], check=True)
     with wave.open(str(wav)) as f:
         return f.readframes(f.getnframes())
 

@@ -9,14 +9,13 @@ import argparse
 import json
 import logging
 import sys
-import time
 from pathlib import Path
-from typing import Any
 
 from kiosk import content
-from kiosk.config import Settings, as_toml, load_settings
+from kiosk.asking import ask_text, readable
+from kiosk.config import ENGINES, Settings, as_toml, load_settings
 from kiosk.content import KnowledgeBase
-from kiosk.dialogue import Session, answer_question
+from kiosk.dialogue import Session
 from kiosk.errors import KioskError
 from kiosk.matcher import Index
 
@@ -34,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--text", action="append", default=[], help="a question (repeatable)")
     ask.add_argument("--audio", nargs="+", default=[], type=Path, help="spoken questions as audio files")
     ask.add_argument("--json", action="store_true", help="print JSON Lines (one object per question)")
+    ask.add_argument("--engine", choices=ENGINES, help="speech engine for --audio (default: config, auto)")
 
     text = sub.add_parser("text", help="the text mode: type questions, or a topic number")
     text.add_argument("--speak", action="store_true", help="also read everything aloud")
@@ -44,6 +44,13 @@ def build_parser() -> argparse.ArgumentParser:
     csub.add_parser("list", help="show every topic with its id and title")
     add = csub.add_parser("add", help="copy a document into content/sources and rebuild")
     add.add_argument("file", type=Path)
+
+    models = sub.add_parser("models", help="speech models: list what is installed, download a Vosk model")
+    msub = models.add_subparsers(dest="action", required=True)
+    msub.add_parser("list", help="installed models and the engine in use")
+    download = msub.add_parser("download", help="download an official Vosk model into models/")
+    download.add_argument("name", help="catalogue name, e.g. small-en-us")
+    download.add_argument("--force", action="store_true", help="replace an installed model of that name")
 
     conf = sub.add_parser("config", help="show the effective settings")
     conf.add_argument("action", choices=["show"])
@@ -61,46 +68,15 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     if not args.text and not args.audio:
         raise KioskError("give at least one --text QUESTION or --audio FILE")
     kb, index = load_knowledge(settings)
-    for question in args.text:
-        record = ask_text(question, kb, index, settings)
+    records = (ask_text(question, kb, index, settings) for question in args.text)
+    for record in records:
         print(json.dumps(record, ensure_ascii=False) if args.json else readable(record), flush=True)
-    for path in args.audio:
-        record = {"input": str(path), "heard": "", "answered": False, "confirm": False, "topic": None,
-                  "title": None, "answer": None, "confidence": 0.0, "timings_ms": {},
-                  "error": "speech recognition is not available in this version"}
-        print(json.dumps(record) if args.json else readable(record), flush=True)
+    if args.audio:
+        from kiosk.asking import ask_audio
+
+        for record in ask_audio(args.audio, settings, engine=args.engine):
+            print(json.dumps(record, ensure_ascii=False) if args.json else readable(record), flush=True)
     return 0
-
-
-def ask_text(question: str, kb: KnowledgeBase, index: Index, settings: Settings,
-             heard: str | None = None, asr_confidence: float = 1.0) -> dict[str, Any]:
-    """One question -> one record of the `ask --json` contract."""
-    start = time.perf_counter()
-    result, answer = answer_question(heard if heard is not None else question, kb, index, settings.match,
-                                     asr_confidence)
-    match_ms = (time.perf_counter() - start) * 1000
-    decision = result.decision.value
-    return {
-        "input": question,
-        "heard": result.question,
-        "answered": decision == "answer",
-        "confirm": decision == "confirm",
-        "topic": answer.topic_id if answer else None,
-        "title": answer.title if answer else None,
-        "answer": answer.text if answer else None,
-        "confidence": result.confidence,
-        "timings_ms": {"asr_ms": 0.0, "match_ms": round(match_ms, 2), "total_ms": round(match_ms, 2)},
-    }
-
-
-def readable(record: dict[str, Any]) -> str:
-    if record.get("error"):
-        return f"{record['input']}\n  error: {record['error']}\n"
-    if record["answered"]:
-        return f"{record['input']}\n  [{record['title']}] {record['answer']}\n"
-    if record.get("confirm"):
-        return f"{record['input']}\n  Did you mean: {record['title']}? ({record['confidence']:.2f})\n"
-    return f"{record['input']}\n  Sorry, I don't have information about that here.\n"
 
 
 def cmd_text(args: argparse.Namespace, settings: Settings) -> int:
@@ -114,13 +90,15 @@ def cmd_text(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_content(args: argparse.Namespace, settings: Settings) -> int:
+    from kiosk.speechdomain import enrich
+
     folder = settings.content_dir
     if args.action == "add":
-        kb = content.add_document(folder, args.file)
+        kb = content.add_document(folder, args.file, [enrich])
         added = [t for t in kb.topics if t.source == args.file.name]
         print(f"added {args.file.name}: {len(added)} topics; {len(kb.topics)} topics in all")
     elif args.action == "build":
-        kb = content.rebuild(folder)
+        kb = content.rebuild(folder, [enrich])
         print(f"built {folder / content.KB_FILE}: {len(kb.topics)} topics from "
               f"{len({t.source for t in kb.topics})} documents")
     else:
@@ -130,6 +108,30 @@ def cmd_content(args: argparse.Namespace, settings: Settings) -> int:
             print(f"{indent}{topic.id}  —  {topic.title}")
     for problem in kb.problems:
         print(f"note: {problem}", file=sys.stderr)
+    return 0
+
+
+def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
+    from kiosk import models
+
+    folder = settings.models_dir
+    if args.action == "download":
+        path = models.download_model(args.name, folder, force=args.force)
+        print(f"installed {path}")
+        return 0
+    installed = models.list_models(folder)
+    for info in installed:
+        state = "ok" if info.valid else "BROKEN"
+        print(f"{info.name:40s} {info.size_mb:8.1f} MB  {info.language or '?':6s} {state}  {info.path}")
+    if not installed:
+        print(f"no Vosk models in {folder} (download one with: kiosk models download small-en-us)")
+    configured = Path(settings.recognition.model_path) if settings.recognition.model_path else None
+    vosk_model = models.find_vosk_model(folder, configured)
+    engine = settings.recognition.engine
+    if engine == "pocketsphinx" or (engine == "auto" and vosk_model is None):
+        print("in use: PocketSphinx with its bundled English model (and the content's vocabulary)")
+    else:
+        print(f"in use: Vosk with {vosk_model}")
     return 0
 
 
@@ -143,6 +145,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_ask(args, settings)
         if args.command == "content":
             return cmd_content(args, settings)
+        if args.command == "models":
+            return cmd_models(args, settings)
         if args.command == "config":
             print(as_toml(settings), end="")
             return 0

@@ -15,7 +15,7 @@ from kiosk import phrases
 from kiosk.answering import first_selection, make_answer, next_selection
 from kiosk.content import KnowledgeBase
 from kiosk.matcher import Index, MatchSettings, match
-from kiosk.messages import Answer, Candidate, Decision, Match, Reply
+from kiosk.messages import Answer, Candidate, Decision, Match, Reply, Transcript
 from kiosk.textnorm import FILLERS, tokenize
 
 COMMANDS: dict[str, tuple[str, ...]] = {
@@ -78,9 +78,9 @@ def number_of(text: str) -> int | None:
 
 
 def answer_question(question: str, kb: KnowledgeBase, index: Index, settings: MatchSettings,
-                    asr_confidence: float = 1.0) -> tuple[Match, Answer | None]:
+                    heard_as: Transcript | None = None) -> tuple[Match, Answer | None]:
     """Stateless: match, and the first extract of the best topic (for answer or confirm)."""
-    result = match(question, index, settings, asr_confidence)
+    result = match(question, index, settings, heard_as)
     if result.best is None or result.decision is Decision.DECLINE:
         return result, None
     topic = kb.topic(result.best.topic_id)
@@ -132,13 +132,14 @@ class Session:
     def menu_text(self) -> str:
         return " ".join(f"{i}. {t.title}." for i, t in enumerate(self.kb.menu(), start=1))
 
-    def handle(self, text: str, asr_confidence: float = 1.0) -> Reply:
-        reply = self._route(text.strip(), asr_confidence)
+    def handle(self, text: str, heard_as: Transcript | None = None) -> Reply:
+        """What the visitor typed, or said (`heard_as` then carries the recogniser's confidences)."""
+        reply = self._route(text.strip(), heard_as)
         if reply.kind not in ("command", "repeat"):
             self.last = reply
         return reply
 
-    def _route(self, text: str, asr_confidence: float) -> Reply:
+    def _route(self, text: str, heard_as: Transcript | None) -> Reply:
         if not text:
             return self.more() if self.topic_id else self.not_understood()
         command = command_of(text)
@@ -149,7 +150,7 @@ class Session:
         number = number_of(text)
         if number is not None:
             return self.pick(number)
-        return self.ask(text, asr_confidence)
+        return self.ask(text, heard_as)
 
     def command(self, name: str) -> Reply:
         simple = {"slower": phrases.SLOWER, "faster": phrases.FASTER, "louder": phrases.LOUDER,
@@ -182,8 +183,8 @@ class Session:
         """Forget everything about this visitor (start over, goodbye, idle)."""
         self.topic_id, self.said, self.history, self.pending, self.last, self.misses = None, set(), [], [], None, 0
 
-    def ask(self, question: str, asr_confidence: float = 1.0) -> Reply:
-        result, answer = answer_question(question, self.kb, self.index, self.settings, asr_confidence)
+    def ask(self, question: str, heard_as: Transcript | None = None) -> Reply:
+        result, answer = answer_question(question, self.kb, self.index, self.settings, heard_as)
         if result.decision is Decision.ANSWER and answer is not None:
             self.misses = 0
             return self._say(answer, result, first_selection_of(answer, self.kb))

@@ -12,11 +12,11 @@ from __future__ import annotations
 import math
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from kiosk.content import KnowledgeBase
-from kiosk.messages import Candidate, Decision, Match
+from kiosk.messages import Candidate, Decision, Match, Transcript, Word
 from kiosk.textnorm import (
     Corrector,
     compound_parts,
@@ -55,6 +55,11 @@ class MatchSettings:
     content word (a word in one topic). Scaling by it keeps the balance for small and large content."""
     min_evidence: float = 0.5
     """Least summed rarity of the matched words: matching only on everyday words ("life") declines."""
+    asr_weight: float = 0.25
+    """How much the recogniser's utterance confidence lowers the final confidence (0: not at all,
+    1: multiplied in). Word confidences already count inside the coverage."""
+    heard_floor: float = 0.3
+    """How much a word the recogniser was not at all sure of still counts (1.0: as much as any)."""
     max_candidates: int = 3
 
 
@@ -116,13 +121,24 @@ class Index:
 
     def query_stems(self, question: str) -> tuple[list[str], str]:
         """The question's meaningful stems after correction, and the corrected text for display."""
-        corrected = self.corrector.correct(tokenize(question))
-        text = " ".join(corrected)
-        stems: list[str] = []
-        for s in stems_of(text):
-            if s not in stems:
-                stems.append(s)
-        return stems, text
+        heard, text = self.heard_stems(question)
+        return list(heard), text
+
+    def heard_stems(self, question: str, confidences: Sequence[float] | None = None) -> tuple[dict[str, float], str]:
+        """Meaningful stems -> how surely each was heard (1.0 for typed text), and the corrected text.
+
+        `confidences` gives one value per token of the question (see `token_confidences`)."""
+        tokens = tokenize(question)
+        traced = self.corrector.correct_traced(tokens)
+        text = " ".join(token for token, _ in traced)
+        heard: dict[str, float] = {}
+        for token, sources in traced:
+            conf = 1.0
+            if confidences is not None and sources and len(confidences) == len(tokens):
+                conf = sum(confidences[i] for i in sources) / len(sources)
+            for s in stems_of(token):
+                heard[s] = max(heard.get(s, 0.0), conf)
+        return heard, text
 
     def weight(self, s: str) -> float:
         return self.idf.get(s, 0.0) or self._synonym_idf(s)
@@ -140,20 +156,34 @@ class Index:
         return best
 
 
-def match(question: str, index: Index, settings: MatchSettings | None = None, asr_confidence: float = 1.0) -> Match:
-    """Rank topics for a question and decide. Pure: same inputs, same result."""
+def token_confidences(words: Sequence[Word]) -> list[float]:
+    """One confidence per token of the words' text ("huntington's" is one token, "day-to-day" too)."""
+    return [w.confidence for w in words for _ in tokenize(w.text)]
+
+
+def match(question: str, index: Index, settings: MatchSettings | None = None,
+          heard_as: Transcript | None = None) -> Match:
+    """Rank topics for a question and decide. Pure: same inputs, same result.
+
+    For speech, `heard_as` is the recogniser's transcript of `question`: each word counts in
+    proportion to how surely it was heard (a word it guessed at neither makes a topic nor rules one
+    out), and the utterance's confidence and completeness lower the final confidence."""
     settings = settings or MatchSettings()
-    stems, normalized = index.query_stems(question)
+    words = heard_as.words if heard_as is not None else ()
+    heard, normalized = index.heard_stems(question, token_confidences(words) if words else None)
+    stems = list(heard)
     unknown = settings.unknown_weight * index.max_idf
-    weights = {s: index.weight(s) or (unknown if len(s) > 3 else unknown * SHORT_UNKNOWN_FACTOR) for s in stems}
+    sureness = {s: settings.heard_floor + (1.0 - settings.heard_floor) * heard[s] for s in stems}
+    weights = {s: (index.weight(s) or (unknown if len(s) > 3 else unknown * SHORT_UNKNOWN_FACTOR)) * sureness[s]
+               for s in stems}
     total = sum(weights.values())
     if not stems or total <= 0:
         return Match(question, normalized, Decision.DECLINE)
     scored: list[tuple[float, float, Candidate]] = []
-    for topic_id, words in index.fields.items():
-        hits = {s: index.hit(s, words) for s in weights}
+    for topic_id, topic_words in index.fields.items():
+        hits = {s: index.hit(s, topic_words) for s in weights}
         explained = sum(w * hits[s] for s, w in weights.items())
-        evidence = sum((index.rarity.get(s, 1.0) + WORD_EVIDENCE) * h for s, h in hits.items() if h > 0)
+        evidence = sum((index.rarity.get(s, 1.0) + WORD_EVIDENCE) * h * sureness[s] for s, h in hits.items() if h > 0)
         if explained <= 0 or evidence < settings.min_evidence:
             continue
         coverage = explained / total
@@ -166,7 +196,9 @@ def match(question: str, index: Index, settings: MatchSettings | None = None, as
     candidates = tuple(c for _, _, c in scored[: settings.max_candidates])
     if not candidates:
         return Match(question, normalized, Decision.DECLINE)
-    confidence = candidates[0].coverage * asr_confidence
+    confidence = candidates[0].coverage
+    if heard_as is not None:
+        confidence *= (1.0 - settings.asr_weight * (1.0 - heard_as.confidence)) * heard_as.completeness
     if confidence >= settings.answer_at:
         decision = Decision.ANSWER
     elif confidence >= settings.confirm_at:

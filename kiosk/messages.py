@@ -38,6 +38,9 @@ class Transcript:
     """False for a partial result while the person is still speaking."""
     engine: str = "text"
     """Which engine produced it ("text", "vosk", "pocketsphinx")."""
+    completeness: float = 1.0
+    """0..1: whether the words account for all the speech. Far fewer words than the length of the
+    speech holds means words were dropped, and the rest must not be taken as the whole question."""
 
 
 @dataclass(frozen=True)

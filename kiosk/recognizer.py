@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from kiosk.messages import Transcript
@@ -54,3 +54,45 @@ class Recognizer(ABC):
         for start in range(0, len(pcm), chunk_bytes):
             self.accept(pcm[start : start + chunk_bytes])
         return self.finish()
+
+
+def create_recognizer(engine: str, models_dir: Path, model_path: Path | None = None,
+                      domain: DomainModel | None = None) -> Recognizer:
+    """auto: Vosk when a model is installed, else PocketSphinx; a broken Vosk model falls back too.
+
+    The engine's library is imported only here, only for the engine chosen.
+    """
+    from kiosk.errors import ModelError
+
+    if engine in ("auto", "vosk"):
+        from kiosk.models import find_vosk_model
+
+        found = find_vosk_model(models_dir, model_path)
+        if found is not None:
+            try:
+                from kiosk.asr_vosk import VoskRecognizer
+
+                return VoskRecognizer(found, domain)
+            except (ModelError, ImportError) as exc:
+                if engine == "vosk":
+                    raise ModelError(f"Vosk cannot be used: {exc}") from exc
+                _LOGGER.warning("Vosk model %s cannot be used (%s); using PocketSphinx instead", found, exc)
+        elif engine == "vosk":
+            raise ModelError(f"no Vosk model found in {models_dir} (see models/README.md: kiosk models download)")
+    from kiosk.asr_pocketsphinx import PocketSphinxRecognizer
+
+    return PocketSphinxRecognizer(domain)
+
+
+NORMAL_WORDS_PER_S = 1.6
+"""Slow speech still gives ~2 words per second of speech. Far fewer words than the audio holds means
+the recogniser dropped words it could not place ("explain segmental dystonia to me" heard as
+"explain dystonia"), and what is left must not be trusted as the whole question."""
+
+
+def with_completeness(transcript: Transcript, speech_s: float) -> Transcript:
+    """Say how completely the words account for `speech_s` seconds of speech."""
+    if speech_s <= 0 or not transcript.words:
+        return transcript
+    rate = len(transcript.words) / speech_s
+    return replace(transcript, completeness=round(min(1.0, rate / NORMAL_WORDS_PER_S), 3))

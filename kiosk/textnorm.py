@@ -159,27 +159,32 @@ class Corrector:
 
     def correct(self, tokens: list[str]) -> list[str]:
         """Return tokens with typos, sound-alikes, splits and run-togethers mended."""
+        return [token for token, _ in self.correct_traced(tokens)]
+
+    def correct_traced(self, tokens: list[str]) -> list[tuple[str, list[int]]]:
+        """Like `correct`, with the indices of the input tokens each output token came from
+        (so a recogniser's per-word confidence follows the word through its mending)."""
         english = english_words()
-        out: list[str] = []
+        out: list[tuple[str, list[int]]] = []
         i = 0
         while i < len(tokens):
             token = tokens[i]
             if token not in self.known or len(token) <= 3:
                 joined = self.join_split(tokens, i)
                 if joined:
-                    out.append(joined[0])
+                    out.append((joined[0], list(range(i, i + joined[1]))))
                     i += joined[1]
                     continue
             if token in self.known or token.isdigit():
-                out.append(token)
+                out.append((token, [i]))
             else:
                 real = token in english
                 fixed = self.closest(token, real_word=real)
                 if fixed:
-                    out.append(fixed)
+                    out.append((fixed, [i]))
                 elif not real and (parts := self.split_joined(token)):
-                    out.extend(parts)
+                    out.extend((part, [i]) for part in parts)
                 else:
-                    out.append(token)
+                    out.append((token, [i]))
             i += 1
         return out

@@ -1,6 +1,7 @@
 """The conversation: more, repeat, topics and numbers, confirmation, escalation, start over."""
 
 from kiosk.dialogue import command_of, number_of
+from kiosk.messages import Transcript
 
 
 def test_commands_in_many_phrasings():
@@ -79,11 +80,12 @@ def test_topics_then_a_number_opens_that_topic(session, kb):
 
 
 def test_confirmation_yes_and_no(session, index):
-    reply = session.handle("what is blepharospasm", asr_confidence=0.6)
+    unsure = Transcript("what is blepharospasm", confidence=0.6, completeness=0.7, engine="test")
+    reply = session.handle("what is blepharospasm", unsure)
     assert reply.kind == "confirm" and "Did you mean: Eyelids, blepharospasm?" in reply.say
     yes = session.handle("yes")
     assert yes.answer.topic_id == "dystonia/eyelids"
-    session.handle("what is blepharospasm", asr_confidence=0.6)
+    session.handle("what is blepharospasm", unsure)
     no = session.handle("no")
     assert no.kind in ("confirm", "help") and no.answer is None
 

@@ -3,6 +3,7 @@
 import pytest
 
 from kiosk.matcher import match
+from kiosk.messages import Transcript
 
 IN_SCOPE = [
     ("what is blepharospasm", "dystonia/eyelids"),
@@ -47,7 +48,7 @@ def test_declines_out_of_scope(index, question):
 
 def test_low_recognition_confidence_turns_an_answer_into_a_confirmation(index):
     sure = match("what is blepharospasm", index)
-    unsure = match("what is blepharospasm", index, asr_confidence=0.6)
+    unsure = match("what is blepharospasm", index, heard_as=Transcript("what is blepharospasm", completeness=0.62))
     assert sure.decision.value == "answer" and unsure.decision.value == "confirm"
     assert unsure.best == sure.best
 

@@ -44,7 +44,8 @@ def test_markdown_headings_emphasis_links_numbered_lists_and_code():
 
 
 def test_sentence_split_keeps_abbreviations():
-    assert split_sentences("It may help, e.g. rest. Then more. 3 more.") == ["It may help, e.g. rest.", "Then more.", "3 more."]
+    expected = ["It may help, e.g. rest.", "Then more.", "3 more."]
+    assert split_sentences("It may help, e.g. rest. Then more. 3 more.") == expected
 
 
 def test_short_items_carry_their_lead_in_and_labelled_items_their_label():

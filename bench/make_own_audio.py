@@ -1,0 +1,58 @@
+"""Speak the kiosk's own question set (bench/questions-own.jsonl) with several synthetic voices.
+
+    .venv/bin/python bench/make_own_audio.py --out /tmp/own-audio
+
+Writes 16 kHz mono WAVs and manifest.jsonl. Voices: festival ked and kal diphones, flite's awb and
+rms, espeak-ng (en-us, en-gb+f3) — a different set of questions and partly different voices from
+../shared/eval-dev, so what is tuned here is then measured there honestly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+VOICES: dict[str, list[str]] = {
+    "festival-ked": ["text2wave", "-eval", "(voice_ked_diphone)", "-o", "{out}", "{txt}"],
+    "festival-kal": ["text2wave", "-eval", "(voice_kal_diphone)", "-o", "{out}", "{txt}"],
+    "flite-awb": ["flite", "-voice", "awb", "-f", "{txt}", "-o", "{out}"],
+    "flite-rms": ["flite", "-voice", "rms", "-f", "{txt}", "-o", "{out}"],
+    "espeak-us": ["espeak-ng", "-v", "en-us", "-s", "150", "-f", "{txt}", "-w", "{out}"],
+    "espeak-gb-f3": ["espeak-ng", "-v", "en-gb+f3", "-s", "140", "-f", "{txt}", "-w", "{out}"],
+}
+
+
+def synth(voice: str, text: str, out: Path) -> bool:
+    with tempfile.TemporaryDirectory() as tmp:
+        txt, raw = Path(tmp) / "q.txt", Path(tmp) / "raw.wav"
+        txt.write_text(text + "\n")
+        cmd = [a.format(out=raw, txt=txt) for a in VOICES[voice]]
+        if subprocess.run(cmd, capture_output=True).returncode != 0 or not raw.exists():
+            return False
+        subprocess.run(["sox", "-D", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(out)], check=True)
+    return True
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    rows = [json.loads(line) for line in (ROOT / "bench" / "questions-own.jsonl").read_text().splitlines() if line]
+    manifest = []
+    for i, row in enumerate(rows):
+        for voice in VOICES:
+            name = f"own-{i:03d}__{voice}.wav"
+            if synth(voice, row["text"], args.out / name):
+                manifest.append({"id": f"own-{i:03d}", "file": name, "variant": voice, **row})
+    (args.out / "manifest.jsonl").write_text("".join(json.dumps(m) + "\n" for m in manifest))
+    print(f"wrote {len(manifest)} files for {len(rows)} questions to {args.out}")
+
+
+if __name__ == "__main__":
+    main()

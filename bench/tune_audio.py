@@ -1,0 +1,93 @@
+"""Tune how recognition confidence and matching combine, on the kiosk's own spoken questions.
+
+    .venv/bin/python bench/make_own_audio.py --out /tmp/own-audio
+    .venv/bin/python bench/tune_audio.py --audio-dir /tmp/own-audio [--engine pocketsphinx]
+
+Recognises every file once (cached in the audio folder), prints word error rate per voice, then for
+a grid of settings how many questions would be answered right / wrong, confirmed, or declined.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from kiosk.audio_in import load_utterance
+from kiosk.config import load_settings
+from kiosk.matcher import Index, MatchSettings, match
+from kiosk.messages import Word
+from kiosk.recognizer import create_recognizer
+from kiosk.speechdomain import load_for_speech
+
+
+def wer(ref: str, hyp: str) -> tuple[int, int]:
+    r, h = ref.lower().replace("'", "").split(), hyp.lower().replace("'", "").split()
+    d = list(range(len(h) + 1))
+    for i, rw in enumerate(r, 1):
+        prev, d[0] = d[0], i
+        for j, hw in enumerate(h, 1):
+            prev, d[j] = d[j], min(d[j] + 1, d[j - 1] + 1, prev + (rw != hw))
+    return d[len(h)], len(r)
+
+
+def transcribe(audio_dir: Path, engine: str) -> list[dict]:
+    cache = audio_dir / f"transcripts-{engine}.json"
+    if cache.is_file():
+        return json.loads(cache.read_text())
+    settings = load_settings()
+    kb, domain = load_for_speech(settings.content_dir)
+    recognizer = create_recognizer(engine, settings.models_dir, None, domain)
+    rows = [json.loads(line) for line in (audio_dir / "manifest.jsonl").read_text().splitlines() if line]
+    start = time.perf_counter()
+    for row in rows:
+        t = recognizer.recognize(load_utterance(audio_dir / row["file"]).pcm)
+        row.update(heard=t.text, asr=t.confidence, words=[[w.text, w.confidence] for w in t.words])
+    print(f"recognised {len(rows)} files in {time.perf_counter() - start:.1f} s")
+    cache.write_text(json.dumps(rows))
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--audio-dir", type=Path, required=True)
+    parser.add_argument("--engine", default="pocketsphinx")
+    args = parser.parse_args()
+    rows = transcribe(args.audio_dir, args.engine)
+    by_voice: dict[str, list[int]] = {}
+    for row in rows:
+        errors, n = wer(row["text"], row["heard"])
+        acc = by_voice.setdefault(row["variant"], [0, 0])
+        acc[0] += errors
+        acc[1] += n
+    print("WER per voice: " + ", ".join(f"{v} {e / n:.2f}" for v, (e, n) in sorted(by_voice.items())))
+    settings = load_settings()
+    index = Index(load_for_speech(settings.content_dir)[0])
+    print(f"{'floor':>5} {'asrw':>4} {'ans':>5} {'conf':>5} | {'right':>5} {'wrong':>5} {'c.ok':>5} {'c.bad':>5} "
+          f"{'decl':>5} | {'ood ans':>7} {'ood conf':>8}")
+    for floor, asr_weight in itertools.product((0.1, 0.3, 0.5), (0.0, 0.2, 0.35, 0.5, 1.0)):
+        base = replace(MatchSettings(), heard_floor=floor, asr_weight=asr_weight, answer_at=0.0, confirm_at=0.0)
+        scored = []
+        for row in rows:
+            words = [Word(w, c) for w, c in row["words"]]
+            m = match(row["heard"], index, base, row["asr"], words)
+            wanted = row.get("topic") if isinstance(row.get("topic"), list) else [row.get("topic")]
+            ok = m.best is not None and m.best.topic_id in wanted
+            scored.append((m.confidence, bool(row.get("ood")), ok))
+        for answer_at, confirm_at in ((0.65, 0.6), (0.7, 0.6), (0.75, 0.6), (0.75, 0.65), (0.8, 0.65)):
+            right = sum(1 for c, o, ok in scored if not o and ok and c >= answer_at)
+            wrong = sum(1 for c, o, ok in scored if not o and not ok and c >= answer_at)
+            cok = sum(1 for c, o, ok in scored if not o and ok and confirm_at <= c < answer_at)
+            cbad = sum(1 for c, o, ok in scored if not o and not ok and confirm_at <= c < answer_at)
+            decl = sum(1 for c, o, _ in scored if not o and c < confirm_at)
+            oans = sum(1 for c, o, _ in scored if o and c >= answer_at)
+            oconf = sum(1 for c, o, _ in scored if o and confirm_at <= c < answer_at)
+            print(f"{floor:5.1f} {asr_weight:4.2f} {answer_at:5.2f} {confirm_at:5.2f} | {right:5d} "
+                  f"{wrong:5d} {cok:5d} {cbad:5d} {decl:5d} | {oans:7d} {oconf:8d}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,110 @@
+"""The `kiosk ask` batch: questions (typed, or spoken in audio files) in, contract records out.
+
+One record per input, in order, as ../shared/eval-dev/README.md specifies; a bad file gets a record
+with "error" and the batch goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from kiosk.config import Settings
+from kiosk.content import KnowledgeBase
+from kiosk.dialogue import answer_question
+from kiosk.errors import AudioError, ModelError
+from kiosk.matcher import Index
+from kiosk.messages import Transcript
+
+_LOGGER = logging.getLogger(__name__)
+NOT_HEARD = "I didn't hear a question."
+
+
+def ask_text(question: str, kb: KnowledgeBase, index: Index, settings: Settings,
+             heard: Transcript | None = None) -> dict[str, Any]:
+    """One question -> one record of the `ask --json` contract."""
+    start = time.perf_counter()
+    if heard is None:
+        result, answer = answer_question(question, kb, index, settings.match)
+    else:
+        result, answer = answer_question(heard.text, kb, index, settings.match, heard)
+    match_ms = (time.perf_counter() - start) * 1000
+    decision = result.decision.value
+    return {
+        "input": question,
+        "heard": result.question,
+        "answered": decision == "answer",
+        "confirm": decision == "confirm",
+        "topic": answer.topic_id if answer else None,
+        "title": answer.title if answer else None,
+        "answer": answer.text if answer else None,
+        "confidence": result.confidence,
+        "timings_ms": {"asr_ms": 0.0, "match_ms": round(match_ms, 2), "total_ms": round(match_ms, 2)},
+    }
+
+
+def empty_record(path: Path, **extra: Any) -> dict[str, Any]:
+    return {"input": str(path), "heard": "", "answered": False, "confirm": False, "topic": None, "title": None,
+            "answer": None, "confidence": 0.0, "timings_ms": {"asr_ms": 0.0, "match_ms": 0.0, "total_ms": 0.0},
+            **extra}
+
+
+def ask_audio(paths: list[Path], settings: Settings, engine: str | None = None) -> Iterator[dict[str, Any]]:
+    """Recognise each file with one recogniser (it adapts to the voice), then answer as text."""
+    from kiosk.audio_in import load_utterance
+    from kiosk.recognizer import create_recognizer, with_completeness
+    from kiosk.speechdomain import load_for_speech
+
+    kb, domain = load_for_speech(settings.content_dir)
+    index = Index(kb)
+    rec = settings.recognition
+    model_path = Path(rec.model_path) if rec.model_path else None
+    try:
+        recognizer = create_recognizer(engine or rec.engine, settings.models_dir, model_path, domain)
+    except ModelError as exc:
+        for path in paths:
+            yield empty_record(path, error=f"no speech recogniser: {exc}")
+        return
+    print(f"speech engine: {recognizer.name}", file=sys.stderr)
+    for path in paths:
+        start = time.perf_counter()
+        try:
+            utterance = load_utterance(path)
+        except AudioError as exc:
+            yield empty_record(path, error=str(exc))
+            continue
+        if not utterance.has_speech:
+            yield empty_record(path, message=NOT_HEARD, audio_s=round(utterance.duration_s, 3))
+            continue
+        asr_start = time.perf_counter()
+        transcript = with_completeness(recognizer.recognize(utterance.pcm), len(utterance.pcm) / 32000)
+        asr_ms = (time.perf_counter() - asr_start) * 1000
+        if not transcript.text:
+            record = empty_record(path, message=NOT_HEARD)
+        else:
+            record = ask_text(str(path), kb, index, settings, heard=transcript)
+        total_ms = (time.perf_counter() - start) * 1000
+        record["timings_ms"].update(asr_ms=round(asr_ms, 2), total_ms=round(total_ms, 2))
+        record["audio_s"] = round(utterance.duration_s, 3)
+        record["asr_confidence"] = round(transcript.confidence, 3)
+        yield record
+
+
+def readable(record: dict[str, Any]) -> str:
+    """The same record for a person reading a terminal."""
+    label = record["input"]
+    if record.get("heard") and record["heard"] != record["input"]:
+        label = f"{label} (heard: {record['heard']})"
+    if record.get("error"):
+        return f"{label}\n  error: {record['error']}\n"
+    if record.get("message"):
+        return f"{label}\n  {record['message']}\n"
+    if record["answered"]:
+        return f"{label}\n  [{record['title']}] {record['answer']}\n"
+    if record.get("confirm"):
+        return f"{label}\n  Did you mean: {record['title']}? ({record['confidence']:.2f})\n"
+    return f"{label}\n  Sorry, I don't have information about that here.\n"

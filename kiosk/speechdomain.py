@@ -1,0 +1,67 @@
+"""The content build step that teaches recognisers the kiosk's own words.
+
+Run on every `kiosk content build` (and automatic rebuild), so an operator's new document is also
+heard correctly: a PocketSphinx language model and dictionary of the content's sentences, titles,
+phrasings and voice commands (new words pronounced by espeak-ng), and the word list Vosk's grammar
+mode uses. Files go to content/build/speech/; a failure here never stops the text answers.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from kiosk.content import KnowledgeBase
+from kiosk.dialogue import COMMANDS
+from kiosk.errors import KioskError
+from kiosk.recognizer import DomainModel
+
+_LOGGER = logging.getLogger(__name__)
+
+BUILD_DIR = Path("build") / "speech"
+
+
+def training_text(kb: KnowledgeBase) -> tuple[list[str], list[str]]:
+    """(sentences, extra phrases): what visitors hear and what they are likely to say."""
+    sentences = [s for t in kb.topics for s in t.sentences]
+    extra = [p for t in kb.topics for p in (t.title, *t.aliases, *t.phrases)]
+    extra += [option for options in COMMANDS.values() for option in options]
+    return sentences, extra
+
+
+def enrich(kb: KnowledgeBase, content_dir: Path) -> None:
+    """Build the speech files and record them in the knowledge base's extras."""
+    from kiosk.langmodel import build_domain_model
+
+    sentences, extra = training_text(kb)
+    try:
+        domain = build_domain_model(sentences, extra, content_dir / BUILD_DIR)
+    except (KioskError, OSError) as exc:
+        _LOGGER.warning("speech vocabulary not built (%s); recognition uses the general model", exc)
+        kb.extras.pop("speech", None)
+        return
+    kb.extras["speech"] = {"words": list(domain.words), "phrases": list(domain.phrases), "dir": str(BUILD_DIR)}
+
+
+def domain_of(kb: KnowledgeBase, content_dir: Path) -> DomainModel | None:
+    """The DomainModel saved with the knowledge base, if its files are still there."""
+    speech = kb.extras.get("speech")
+    if not isinstance(speech, dict):
+        return None
+    folder = content_dir / str(speech.get("dir", BUILD_DIR))
+    if not folder.is_dir():
+        return None
+    return DomainModel(words=tuple(speech.get("words", ())), phrases=tuple(speech.get("phrases", ())),
+                       build_dir=folder)
+
+
+def load_for_speech(content_dir: Path) -> tuple[KnowledgeBase, DomainModel | None]:
+    """The knowledge base with its speech files, building them if they are missing or stale."""
+    from kiosk import content
+
+    kb = content.load(content_dir, [enrich])
+    domain = domain_of(kb, content_dir)
+    if domain is None:
+        kb = content.rebuild(content_dir, [enrich])
+        domain = domain_of(kb, content_dir)
+    return kb, domain

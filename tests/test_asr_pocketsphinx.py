@@ -1,0 +1,229 @@
+"""PocketSphinx with the content's language model, on real speech synthesised at test time.
+
+Nothing is mocked except a missing espeak-ng: flite and festival voices speak our own questions,
+sox resamples them to 16 kHz, and the real decoder listens.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import subprocess
+import wave
+from itertools import pairwise
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kiosk import lexicon
+from kiosk.asr_pocketsphinx import PocketSphinxRecognizer
+from kiosk.errors import ModelError
+from kiosk.langmodel import DICT_FILE, LM_FILE, build_domain_model, spell_number, words_of
+from kiosk.parse import parse_document, split_sentences
+from kiosk.recognizer import DomainModel
+
+DOCUMENT = Path(__file__).resolve().parents[1] / "content" / "sources" / "dystonia.txt"
+
+
+def speak(text: str, folder: Path, voice: str = "flite") -> bytes:
+    """16 kHz mono int16 PCM of `text`, from flite's slt voice or festival's ked diphone voice."""
+    slug = re.sub(r"\W+", "-", text)
+    raw = folder / f"{voice}-{slug}.raw.wav"
+    if voice == "flite":
+        subprocess.run(["flite", "-voice", "slt", "-t", text, "-o", str(raw)], check=True)
+    else:
+        subprocess.run(["text2wave", "-eval", "(voice_ked_diphone)", "-o", str(raw)], input=text.encode(), check=True)
+    out = raw.with_suffix(".16k.wav")
+    subprocess.run(["sox", "-D", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(out)], check=True)
+    with wave.open(str(out)) as f:
+        return f.readframes(f.getnframes())
+
+
+@pytest.fixture(scope="module")
+def domain(tmp_path_factory: pytest.TempPathFactory) -> DomainModel:
+    sentences: list[str] = []
+    for block in parse_document(DOCUMENT.read_text(encoding="utf-8")):
+        sentences += block.items if block.kind == "list" else split_sentences(block.text)
+    return build_domain_model(sentences, ["botox injections"], tmp_path_factory.mktemp("lm"))
+
+
+@pytest.fixture
+def recognizer(domain: DomainModel) -> PocketSphinxRecognizer:
+    """A fresh decoder per test: its cepstral mean adapts across utterances, so order would matter."""
+    return PocketSphinxRecognizer(domain)
+
+
+@pytest.fixture(scope="module")
+def audio_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("audio")
+
+
+# --- pronunciations -------------------------------------------------------------------------
+
+
+def test_espeak_pronounces_domain_words_with_cmu_phones() -> None:
+    prons = lexicon.espeak_pronounce(["blepharospasm", "dystonia", "oromandibular"])
+    for word, phones in prons.items():
+        assert phones and set(phones) <= lexicon.CMU_PHONES, (word, phones)
+    assert prons["dystonia"] == "D IH S T OW N IY AH".split()
+    assert prons["blepharospasm"][:4] == ["B", "L", "EH", "F"] and prons["blepharospasm"][-3:] == ["Z", "AH", "M"]
+    assert prons["oromandibular"].count("R") == 1  # "o@_r" must not give "AO R R"
+
+
+def test_r_coloured_vowel_followed_by_r_gives_one_r() -> None:
+    assert lexicon.espeak_to_cmu("f_'3:_r_D_3") == ["F", "ER", "DH", "ER"]
+    assert lexicon.espeak_to_cmu("m_'o@_r_i") == ["M", "AO", "R", "IY"]
+
+
+def test_dictionary_keeps_alternates_generates_new_words_and_skips_odd_tokens(tmp_path: Path) -> None:
+    out = tmp_path / "x.dict"
+    generated = lexicon.build_dictionary(["read", "Dystonia", "r2d2", "the"], out)
+    assert generated == ["dystonia"]
+    heads = [line.split()[0] for line in out.read_text().splitlines()]
+    assert "read" in heads and "read(2)" in heads and "the" in heads and "dystonia" in heads
+    assert not any(h.startswith("r2d2") for h in heads)
+
+
+def test_missing_espeak_is_a_model_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(lexicon.shutil, "which", lambda name: None)
+    with pytest.raises(ModelError, match="espeak-ng"):
+        lexicon.build_dictionary(["blepharospasm"], tmp_path / "x.dict")
+
+
+# --- language model -------------------------------------------------------------------------
+
+
+def read_arpa(path: Path) -> tuple[dict[int, int], list[dict[tuple[str, ...], tuple[float, float]]]]:
+    """Declared counts and the n-gram tables {gram: (log10 p, log10 bow)} of an ARPA file."""
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("\\data\\\n") and text.rstrip().endswith("\\end\\")
+    declared = {int(n): int(c) for n, c in re.findall(r"^ngram (\d)=(\d+)$", text, re.M)}
+    tables: list[dict[tuple[str, ...], tuple[float, float]]] = []
+    for order in sorted(declared):
+        body = text.split(f"\\{order}-grams:\n", 1)[1].split("\n\n", 1)[0]
+        table = {}
+        for line in body.splitlines():
+            fields = line.split()
+            gram = tuple(fields[1 : 1 + order])
+            bow = float(fields[1 + order]) if len(fields) > 1 + order else 0.0
+            table[gram] = (float(fields[0]), bow)
+        tables.append(table)
+    return declared, tables
+
+
+def backoff_prob(tables: list[dict[tuple[str, ...], tuple[float, float]]], gram: tuple[str, ...]) -> float:
+    if gram in tables[len(gram) - 1]:
+        return 10 ** tables[len(gram) - 1][gram][0]
+    bow = tables[len(gram) - 2].get(gram[:-1], (0.0, 0.0))[1]
+    return 10**bow * backoff_prob(tables, gram[1:])
+
+
+def test_arpa_is_valid_normalised_and_loads_in_pocketsphinx(tmp_path: Path) -> None:
+    import pocketsphinx
+
+    model = build_domain_model(["Blepharospasm makes your eyes close.", "Dystonia affects muscles."],
+                               ["stop"], tmp_path, general_weight=0.0)  # fmt: skip
+    declared, tables = read_arpa(tmp_path / LM_FILE)
+    assert declared == {n + 1: len(t) for n, t in enumerate(tables)} and declared[3] > 0
+    vocab = [g[0] for g in tables[0] if g[0] != "<s>"]
+    for context in [("<s>",), ("what",), ("what", "causes"), ("tell", "me"), ("eyes",)]:
+        total = sum(backoff_prob(tables, (*context, w)) for w in vocab)
+        assert math.isclose(total, 1.0, abs_tol=1e-3), (context, total)
+    assert {"blepharospasm", "dystonia", "stop", "tell"} <= set(model.words)
+    lm = pocketsphinx.NGramModel.readfile(str(tmp_path / LM_FILE))
+    assert lm.prob(["blepharospasm"]) > lm.prob(["zebra"])
+    assert "blepharospasm" in (tmp_path / DICT_FILE).read_text()
+
+
+def test_general_words_are_mixed_in(domain: DomainModel) -> None:
+    assert domain.build_dir is not None
+    _, tables = read_arpa(domain.build_dir / LM_FILE)
+    unigrams = {g[0] for g in tables[0]}
+    assert {"music", "weather", "dystonia", "blepharospasm"} <= unigrams
+    assert "music" not in domain.words and "dystonia" in domain.words
+
+
+def test_numbers_and_hyphens_are_spoken_words() -> None:
+    assert words_of("Day-to-day tasks at 42 sites, writer’s cramp") == \
+        ["day", "to", "day", "tasks", "at", "forty", "two", "sites", "writer's", "cramp"]  # fmt: skip
+    assert spell_number(1905) == "one thousand nine hundred five"
+
+
+# --- recognition ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "keyword", "voice"),
+    [
+        ("what is blepharospasm", "blepharospasm", "flite"),
+        ("what causes dystonia", "dystonia", "flite"),
+        ("tell me about spasmodic dysphonia", "dysphonia", "flite"),
+        ("what is oromandibular dystonia", "oromandibular", "flite"),
+        ("can oromandibular dystonia affect my jaw", "oromandibular", "festival"),
+        ("tell me about spasmodic dysphonia", "dysphonia", "festival"),
+    ],
+)
+def test_domain_questions_are_heard(recognizer: PocketSphinxRecognizer, audio_dir: Path,
+                                    question: str, keyword: str, voice: str) -> None:  # fmt: skip
+    result = recognizer.recognize(speak(question, audio_dir, voice))
+    assert keyword in result.text.split(), result.text
+    assert result.final and result.engine == "pocketsphinx"
+
+
+def test_default_model_without_domain(audio_dir: Path) -> None:
+    result = PocketSphinxRecognizer(None).recognize(speak("when should i see a doctor", audio_dir))
+    assert "doctor" in result.text.split(), result.text
+
+
+def test_streaming_gives_partials_then_timed_confident_words(recognizer: PocketSphinxRecognizer,
+                                                             audio_dir: Path) -> None:  # fmt: skip
+    pcm = speak("tell me about blepharospasm", audio_dir)
+    recognizer.reset()
+    partials = [p for i in range(0, len(pcm), 3200) if (p := recognizer.accept(pcm[i : i + 3200]))]
+    final = recognizer.finish()
+    assert partials and all(not p.final and p.text for p in partials)
+    assert all(a.text != b.text for a, b in pairwise(partials))  # only changes are reported
+    assert final.final and "blepharospasm" in final.text
+    assert final.text == " ".join(w.text for w in final.words)
+    assert all(0.0 <= w.confidence <= 1.0 for w in final.words) and 0.5 < final.confidence <= 1.0
+    starts = [w.start_s for w in final.words]
+    assert starts == sorted(starts) and 0 < final.words[-1].end_s <= len(pcm) / 32000 + 0.05
+
+
+def test_odd_sized_chunks_give_the_same_result(recognizer: PocketSphinxRecognizer, audio_dir: Path) -> None:
+    pcm = speak("what causes dystonia", audio_dir)
+    assert recognizer.recognize(pcm, chunk_bytes=3001).text == recognizer.recognize(pcm).text
+
+
+def test_silence_and_no_audio_give_empty_text(recognizer: PocketSphinxRecognizer) -> None:
+    assert recognizer.recognize(bytes(32000)).text == ""
+    recognizer.reset()
+    empty = recognizer.finish()
+    assert empty.text == "" and empty.words == () and empty.final
+
+
+def test_noise_scores_below_clean_speech(recognizer: PocketSphinxRecognizer, audio_dir: Path) -> None:
+    speech = recognizer.recognize(speak("what causes dystonia", audio_dir))
+    rng = np.random.default_rng(7)
+    for amplitude in (300, 1000, 3000):  # pulsing low-pass noise, which the decoder does turn into words
+        x = np.convolve(rng.normal(0, amplitude, 48000), np.ones(20) / 20, "same")
+        noise = recognizer.recognize((x * (1 + np.sin(np.arange(48000) / 800))).astype(np.int16).tobytes())
+        assert noise.confidence < 0.5 < speech.confidence, (noise, speech)
+
+
+def test_reset_drops_the_utterance_in_progress(recognizer: PocketSphinxRecognizer, audio_dir: Path) -> None:
+    first = speak("tell me about blepharospasm", audio_dir)
+    recognizer.accept(first[: len(first) // 2 + 1])
+    recognizer.reset()
+    recognizer.accept(bytes(16000))
+    assert recognizer.finish().text == ""
+
+
+def test_missing_or_broken_model_files_are_model_errors(tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match="missing"):
+        PocketSphinxRecognizer(DomainModel(words=("dystonia",), build_dir=tmp_path))
+    (tmp_path / LM_FILE).write_text("not a language model\n")
+    (tmp_path / DICT_FILE).write_text("dystonia D IH S T OW N IY AH\n")
+    with pytest.raises(ModelError, match="could not load"):
+        PocketSphinxRecognizer(DomainModel(words=("dystonia",), build_dir=tmp_path))
