@@ -17,6 +17,7 @@ from kiosk.config import ENGINES, Settings, as_toml, load_settings
 from kiosk.content import KnowledgeBase
 from kiosk.dialogue import Session
 from kiosk.errors import KioskError
+from kiosk.loop import LISTEN_MODES
 from kiosk.matcher import Index
 
 _LOGGER = logging.getLogger("kiosk")
@@ -34,6 +35,12 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--audio", nargs="+", default=[], type=Path, help="spoken questions as audio files")
     ask.add_argument("--json", action="store_true", help="print JSON Lines (one object per question)")
     ask.add_argument("--engine", choices=ENGINES, help="speech engine for --audio (default: config, auto)")
+
+    voice = sub.add_parser("voice", help="the voice kiosk (the default): listen, answer aloud")
+    voice.add_argument("--engine", choices=ENGINES, help="speech engine (default: config, auto)")
+    voice.add_argument("--listen", choices=LISTEN_MODES, help="always, wake (wake phrase) or push (press a key)")
+    voice.add_argument("--max-seconds", type=float, help="stop after this long (tests, benchmarks)")
+    sub.add_parser("devices", help="list audio input and output devices")
 
     text = sub.add_parser("text", help="the text mode: type questions, or a topic number")
     text.add_argument("--speak", action="store_true", help="also read everything aloud")
@@ -87,6 +94,54 @@ def cmd_text(args: argparse.Namespace, settings: Settings) -> int:
     s = settings.speech
     speaker = create_speaker(True, s.rate, s.volume, s.voice) if args.speak else SilentSpeaker()
     return run_text_mode(Session(kb, index, settings.match), speaker)
+
+
+def cmd_voice(args: argparse.Namespace, settings: Settings) -> int:
+    """The kiosk a visitor meets. With no microphone at all, say so plainly and offer the text mode."""
+    from kiosk.mic import Microphone, audio_available
+
+    ok, reason = audio_available()
+    if not ok:
+        print(f"kiosk: {reason}.\nThe voice kiosk needs a microphone; starting the text mode instead.\n",
+              file=sys.stderr, flush=True)
+        return cmd_text(argparse.Namespace(speak=True), settings)
+    from kiosk.loop import Caption, VoiceLoop, microphone_frames, start_key_thread
+    from kiosk.recognizer import create_recognizer
+    from kiosk.speaker import create_speaker
+    from kiosk.speechdomain import load_for_speech
+
+    kb, domain = load_for_speech(settings.content_dir)
+    rec, voice, s = settings.recognition, settings.voice, settings.speech
+    engine = getattr(args, "engine", None) or rec.engine
+    model_path = Path(rec.model_path) if rec.model_path else None
+    recognizer = create_recognizer(engine, settings.models_dir, model_path, domain)
+    watcher = create_recognizer(engine, settings.models_dir, model_path, domain)
+    print(f"speech engine: {recognizer.name}", file=sys.stderr, flush=True)
+    if getattr(args, "listen", None):
+        import dataclasses
+
+        voice = dataclasses.replace(voice, listen_mode=args.listen)
+    speaker = create_speaker(s.enabled, s.rate, s.volume, s.voice, voice.output_device or None)
+    mic = Microphone(voice.input_device or None)
+    loop = VoiceLoop(Session(kb, Index(kb), settings.match), recognizer, speaker, microphone_frames(mic),
+                     voice, Caption(), watcher)
+    start_key_thread(loop)
+    with mic:
+        loop.run(getattr(args, "max_seconds", None))
+    speaker.close()
+    return 0
+
+
+def cmd_devices() -> int:
+    from kiosk.mic import audio_available, list_devices
+
+    ok, reason = audio_available()
+    for d in list_devices():
+        kinds = ", ".join(k for k, n in (("in", d.inputs), ("out", d.outputs)) if n)
+        print(f"{d.index:3d}  {d.name}  ({kinds})")
+    if not ok:
+        print(reason)
+    return 0
 
 
 def cmd_content(args: argparse.Namespace, settings: Settings) -> int:
@@ -150,7 +205,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "config":
             print(as_toml(settings), end="")
             return 0
-        return cmd_text(args if args.command == "text" else argparse.Namespace(speak=True), settings)
+        if args.command == "devices":
+            return cmd_devices()
+        if args.command == "text":
+            return cmd_text(args, settings)
+        return cmd_voice(args, settings)
     except KioskError as exc:
         if args.debug:
             raise

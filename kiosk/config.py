@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.errors import ConfigError
+from kiosk.loop import LISTEN_MODES, VoiceSettings
 from kiosk.matcher import MatchSettings
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -46,6 +47,7 @@ class Settings:
     match: MatchSettings = field(default_factory=MatchSettings)
     speech: SpeechSettings = field(default_factory=SpeechSettings)
     recognition: RecognitionSettings = field(default_factory=RecognitionSettings)
+    voice: VoiceSettings = field(default_factory=VoiceSettings)
 
 
 ENGINES = ("auto", "vosk", "pocketsphinx")
@@ -96,6 +98,13 @@ def _validate(settings: Settings) -> None:
         raise ConfigError("match: need 0 <= confirm_at <= answer_at <= 1")
     if not 60 <= s.rate <= 400:
         raise ConfigError(f"speech.rate: {s.rate}; allowed 60..400 words per minute")
+    v = settings.voice
+    if v.listen_mode not in LISTEN_MODES:
+        raise ConfigError(f"voice.listen_mode: {v.listen_mode!r}; allowed: {', '.join(LISTEN_MODES)}")
+    if v.cue not in ("tone", "word", "none"):
+        raise ConfigError(f"voice.cue: {v.cue!r}; allowed: tone, word, none")
+    if not 0.5 <= v.endpoint.silence_s <= 10:
+        raise ConfigError(f"voice.endpoint.silence_s: {v.endpoint.silence_s}; allowed 0.5..10 seconds")
     if not 0.0 <= s.volume <= 1.0:
         raise ConfigError(f"speech.volume: {s.volume}; allowed 0..1")
 
@@ -127,18 +136,17 @@ def _nest(keys: tuple[str, ...], value: Any) -> dict[str, Any]:
     return dict(value)
 
 
-def as_toml(settings: Settings) -> str:
-    """The effective settings, printable as a config file."""
-    lines: list[str] = []
-    tables: list[str] = []
+def as_toml(settings: Any, table: str = "") -> str:
+    """The effective settings, printable as a config file (nested settings become [a.b] tables)."""
+    lines: list[str] = [f"\n[{table}]"] if table else []
+    nested: list[str] = []
     for f in dataclasses.fields(settings):
         value = getattr(settings, f.name)
         if dataclasses.is_dataclass(value):
-            tables.append(f"\n[{f.name}]")
-            tables.extend(f"{k} = {_toml_value(v)}" for k, v in dataclasses.asdict(value).items())  # type: ignore[arg-type]
+            nested.append(as_toml(value, f"{table}.{f.name}" if table else f.name))
         else:
             lines.append(f"{f.name} = {_toml_value(value)}")
-    return "\n".join(lines + tables) + "\n"
+    return "\n".join(lines) + "\n" + "".join(nested)
 
 
 def _toml_value(value: Any) -> str:

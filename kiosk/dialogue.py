@@ -116,9 +116,9 @@ class Session:
     misses: int = 0
 
     def subjects(self) -> str:
-        docs = sorted({t.source for t in self.kb.topics})
-        titles = [t.title for t in self.kb.topics if t.kind == "paragraph"][: max(1, len(docs))]
-        return ", ".join(titles).lower() if len(docs) > 1 else self.kb.topics[0].title.lower()
+        """What the documents are about: their titles ("dystonia", "dystonia and essential tremor")."""
+        names = list(dict.fromkeys(t.subject.lower() for t in self.kb.topics if t.subject))
+        return " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names) or "this subject"
 
     def example(self) -> str:
         named = [t for t in self.kb.topics if t.aliases]

@@ -42,6 +42,10 @@ class Speaker(ABC):
     def stop(self) -> None:
         """Silence now and forget what was queued."""
 
+    def play(self, samples: np.ndarray, sample_rate: int) -> None:
+        """Queue a short sound (e.g. the "still listening" tone); speakers without audio skip it."""
+        _LOGGER.debug("no audio output: %d samples not played", len(samples))
+
     @abstractmethod
     def busy(self) -> bool:
         """True while speaking or with speech queued."""
@@ -118,7 +122,7 @@ class StreamSpeaker(Speaker):
         self.voice = voice
         self.device = device
         self.on_sentence = on_sentence
-        self._queue: queue.Queue[str | None] = queue.Queue()
+        self._queue: queue.Queue[str | tuple[np.ndarray, int] | None] = queue.Queue()
         self._stop = threading.Event()
         self._speaking = threading.Event()
         self._thread = threading.Thread(target=self._run, name="speaker", daemon=True)
@@ -127,6 +131,9 @@ class StreamSpeaker(Speaker):
     def say(self, text: str) -> None:
         for sentence in split_sentences(text):
             self._queue.put(sentence)
+
+    def play(self, samples: np.ndarray, sample_rate: int) -> None:
+        self._queue.put((samples, sample_rate))
 
     def stop(self) -> None:
         self._stop.set()
@@ -147,16 +154,19 @@ class StreamSpeaker(Speaker):
     def _run(self) -> None:
         synth: Synthesizer | None = None
         while True:
-            sentence = self._queue.get()
-            if sentence is None:
+            item = self._queue.get()
+            if item is None:
                 return
             self._speaking.set()
             self._stop.clear()
             try:
-                synth = synth or Synthesizer(self.voice)
-                samples, sample_rate = synth.synthesize(sentence, self.rate)
-                if self.on_sentence:
-                    self.on_sentence(sentence)
+                if isinstance(item, tuple):
+                    samples, sample_rate = item
+                else:
+                    synth = synth or Synthesizer(self.voice)
+                    samples, sample_rate = synth.synthesize(item, self.rate)
+                    if self.on_sentence:
+                        self.on_sentence(item)
                 if not self._stop.is_set():
                     self._play(samples * self.volume, sample_rate)
             except Exception as exc:  # the loop boundary: a broken voice must not end the kiosk
