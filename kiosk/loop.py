@@ -81,8 +81,8 @@ class VoiceLoop:
     """Owns the conversation with one visitor at a time, by voice, from greeting to goodbye."""
 
     def __init__(self, session: Session, recognizer: Recognizer, speaker: Speaker,
-                 frames: Callable[[float], bytes | None], settings: VoiceSettings | None = None, captions: Caption | None = None,
-                 watcher: Recognizer | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+                 frames: Callable[[float], bytes | None], settings: VoiceSettings | None = None,
+                 captions: Caption | None = None, watcher: Recognizer | None = None, clock: Callable[[], float] = time.monotonic) -> None:
         from pocketsphinx import Vad
 
         self.session = session
