@@ -82,7 +82,8 @@ class VoiceLoop:
 
     def __init__(self, session: Session, recognizer: Recognizer, speaker: Speaker,
                  frames: Callable[[float], bytes | None], settings: VoiceSettings | None = None,
-                 captions: Caption | None = None, watcher: Recognizer | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+                 captions: Caption | None = None, watcher: Recognizer | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         from pocketsphinx import Vad
 
         self.session = session
