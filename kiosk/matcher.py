@@ -105,6 +105,7 @@ class Index:
             s = stem(word)
             self.rarity[s] = min(self.rarity.get(s, 1.0), float(value))
         self.by_id = {t.id: t for t in kb.topics}
+        self.subjects = {t.id: set(stems_of(t.subject)) for t in kb.topics}
         self.titles = {t.id: set(stems_of(t.title)) | {s for a in t.aliases for s in stems_of(a)} for t in kb.topics}
 
     @staticmethod
@@ -199,6 +200,10 @@ def match(question: str, index: Index, settings: MatchSettings | None = None,
     confidence = candidates[0].coverage
     if heard_as is not None:
         confidence *= (1.0 - settings.asr_weight * (1.0 - heard_as.confidence)) * heard_as.completeness
+        if set(stems) <= index.subjects[candidates[0].topic_id]:
+            # Only the document's subject ("dystonia") was made out: a recogniser that lost the
+            # rest of the question often leaves just that, so ask rather than give the overview.
+            confidence = min(confidence, settings.answer_at - 0.01)
     if confidence >= settings.answer_at:
         decision = Decision.ANSWER
     elif confidence >= settings.confirm_at:

@@ -28,7 +28,7 @@ STOP_WORDS = frozenset(
     can could may might must what whats which who whom whose why how when where there here
     tell explain describe say know knowing want wanted need mean means meaning word words
     any some all more most much many very really also too just anything something thing things
-    get got getting go going come keep kind of sort bit lot little please thanks thank hello hi hey
+    get got getting go going come keep of bit lot little please thanks thank hello hi hey
     help available possible ever usually normal common happen happens problem problems trouble way ways
     yes no not dont doesnt isnt arent cant cannot wont im ive id youre theres lets""".split()
 )
