@@ -22,6 +22,9 @@ from kiosk.messages import Transcript
 
 _LOGGER = logging.getLogger(__name__)
 NOT_HEARD = "I didn't hear a question."
+UNSURE_HEARING = 0.35
+"""Below this utterance confidence or completeness, what was "heard" in a declined input is most
+likely noise (measured: noise < 0.35, speech about 0.8 in the content, 0.1-0.4 off it)."""
 
 
 def ask_text(question: str, kb: KnowledgeBase, index: Index, settings: Settings,
@@ -87,6 +90,9 @@ def ask_audio(paths: list[Path], settings: Settings, engine: str | None = None) 
             record = empty_record(path, message=NOT_HEARD)
         else:
             record = ask_text(str(path), kb, index, settings, heard=transcript)
+            unsure = transcript.confidence < UNSURE_HEARING or transcript.completeness < UNSURE_HEARING
+            if not record["answered"] and not record["confirm"] and unsure:
+                record["message"] = NOT_HEARD
         total_ms = (time.perf_counter() - start) * 1000
         record["timings_ms"].update(asr_ms=round(asr_ms, 2), total_ms=round(total_ms, 2))
         record["audio_s"] = round(utterance.duration_s, 3)

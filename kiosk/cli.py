@@ -183,7 +183,9 @@ def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
     configured = Path(settings.recognition.model_path) if settings.recognition.model_path else None
     vosk_model = models.find_vosk_model(folder, configured)
     engine = settings.recognition.engine
-    if engine == "pocketsphinx" or (engine == "auto" and vosk_model is None):
+    if engine == "vosk" and vosk_model is None:
+        print("in use: none — the engine is set to vosk but no Vosk model was found")
+    elif engine == "pocketsphinx" or (engine == "auto" and vosk_model is None):
         print("in use: PocketSphinx with its bundled English model (and the content's vocabulary)")
     else:
         print(f"in use: Vosk with {vosk_model}")

@@ -130,7 +130,7 @@ class VoiceLoop:
         if len(frame) != FRAME_BYTES:
             return
         speech = self.vad.is_speech(frame)
-        if self.speaker.busy():
+        if self.speaker.busy() and not self.endpointer.in_speech:  # not the "still listening" cue mid-question
             self.watch_for_stop(frame, speech)
             return
         if self.watching:  # the kiosk just finished speaking: start fresh
@@ -165,6 +165,8 @@ class VoiceLoop:
 
     def listening(self) -> bool:
         mode = self.settings.listen_mode
+        if mode == "wake":  # asleep, it must still hear utterances to notice the wake phrase (see heard)
+            return True
         return mode == "always" or self.clock() < self.awake_until or self.endpointer.in_speech
 
     def is_complete(self, text: str) -> bool:
@@ -274,8 +276,11 @@ class VoiceLoop:
             _LOGGER.debug("key %r", key)
 
     def idle_check(self) -> None:
+        if self.speaker.busy() or self.endpointer.in_speech:  # quiet time counts from when speech ends
+            self.last_activity = self.clock()
+            return
         quiet = self.clock() - self.last_activity
-        if quiet >= self.settings.idle_reset_s and not self.speaker.busy() and not self.endpointer.in_speech:
+        if quiet >= self.settings.idle_reset_s:
             if self.session.last is not None or self.speaker.rate != self.default_rate \
                     or self.speaker.volume != self.default_volume:
                 self.new_visitor(greet=True)

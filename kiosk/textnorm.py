@@ -30,6 +30,7 @@ STOP_WORDS = frozenset(
     any some all more most much many very really also too just anything something thing things
     get got getting go going come keep of bit lot little please thanks thank hello hi hey
     help available possible ever usually normal common happen happens problem problems trouble way ways
+    exactly precisely basically generally actually
     yes no not dont doesnt isnt arent cant cannot wont im ive id youre theres lets""".split()
 )
 """Words that carry no topic: question frames ("tell me about", "what does ... mean") and grammar."""
