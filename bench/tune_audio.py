@@ -19,8 +19,8 @@ from pathlib import Path
 from kiosk.audio_in import load_utterance
 from kiosk.config import load_settings
 from kiosk.matcher import Index, MatchSettings, match
-from kiosk.messages import Word
-from kiosk.recognizer import create_recognizer
+from kiosk.messages import Transcript, Word
+from kiosk.recognizer import create_recognizer, with_completeness
 from kiosk.speechdomain import load_for_speech
 
 
@@ -42,13 +42,45 @@ def transcribe(audio_dir: Path, engine: str) -> list[dict]:
     kb, domain = load_for_speech(settings.content_dir)
     recognizer = create_recognizer(engine, settings.models_dir, None, domain)
     rows = [json.loads(line) for line in (audio_dir / "manifest.jsonl").read_text().splitlines() if line]
-    start = time.perf_counter()
+    start, audio_s = time.perf_counter(), 0.0
     for row in rows:
-        t = recognizer.recognize(load_utterance(audio_dir / row["file"]).pcm)
-        row.update(heard=t.text, asr=t.confidence, words=[[w.text, w.confidence] for w in t.words])
-    print(f"recognised {len(rows)} files in {time.perf_counter() - start:.1f} s")
+        pcm = load_utterance(audio_dir / row["file"]).pcm
+        audio_s += len(pcm) / 32000
+        t = with_completeness(recognizer.recognize(pcm), len(pcm) / 32000)  # as `ask --audio` does
+        row.update(heard=t.text, asr=t.confidence, completeness=t.completeness,
+                   words=[[w.text, w.confidence] for w in t.words])
+    took = time.perf_counter() - start
+    print(f"recognised {len(rows)} files in {took:.1f} s (real-time factor {took / max(audio_s, 1e-9):.3f})")
     cache.write_text(json.dumps(rows))
     return rows
+
+
+def heard_as(row: dict) -> Transcript:
+    words = tuple(Word(w, c) for w, c in row["words"])
+    return Transcript(row["heard"], words, row["asr"], engine="cached", completeness=row.get("completeness", 1.0))
+
+
+def summary(rows: list[dict], index: Index) -> None:
+    """Right / wrong / confirm / decline / out-of-scope answered at the default MatchSettings, per voice."""
+    settings = MatchSettings()
+    table: dict[str, list[int]] = {}
+    for row in rows:
+        m = match(row["heard"], index, settings, heard_as(row)) if row["heard"] else None
+        decision = m.decision.value if m else "decline"
+        wanted = row.get("topic") if isinstance(row.get("topic"), list) else [row.get("topic")]
+        ok = m is not None and m.best is not None and m.best.topic_id in wanted
+        for key in (row["variant"], "ALL"):
+            acc = table.setdefault(key, [0] * 6)
+            if row.get("ood"):
+                acc[5] += decision == "answer"
+            elif decision == "answer":
+                acc[0 if ok else 1] += 1
+            else:
+                acc[2 if decision == "confirm" else 3] += 1
+            acc[4] += bool(row.get("ood"))
+    print(f"default settings: {'voice':>14} {'right':>5} {'wrong':>5} {'conf':>5} {'decl':>5} | ood ans/n")
+    for key, (right, wrong, conf, decl, n_ood, oans) in sorted(table.items()):
+        print(f"{'':17} {key:>14} {right:5d} {wrong:5d} {conf:5d} {decl:5d} | {oans}/{n_ood}")
 
 
 def main() -> None:
@@ -66,14 +98,14 @@ def main() -> None:
     print("WER per voice: " + ", ".join(f"{v} {e / n:.2f}" for v, (e, n) in sorted(by_voice.items())))
     settings = load_settings()
     index = Index(load_for_speech(settings.content_dir)[0])
+    summary(rows, index)
     print(f"{'floor':>5} {'asrw':>4} {'ans':>5} {'conf':>5} | {'right':>5} {'wrong':>5} {'c.ok':>5} {'c.bad':>5} "
           f"{'decl':>5} | {'ood ans':>7} {'ood conf':>8}")
     for floor, asr_weight in itertools.product((0.1, 0.3, 0.5), (0.0, 0.2, 0.35, 0.5, 1.0)):
         base = replace(MatchSettings(), heard_floor=floor, asr_weight=asr_weight, answer_at=0.0, confirm_at=0.0)
         scored = []
         for row in rows:
-            words = [Word(w, c) for w, c in row["words"]]
-            m = match(row["heard"], index, base, row["asr"], words)
+            m = match(row["heard"], index, base, heard_as(row))
             wanted = row.get("topic") if isinstance(row.get("topic"), list) else [row.get("topic")]
             ok = m.best is not None and m.best.topic_id in wanted
             scored.append((m.confidence, bool(row.get("ood")), ok))

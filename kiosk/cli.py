@@ -59,6 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
     download.add_argument("name", help="catalogue name, e.g. small-en-us")
     download.add_argument("--force", action="store_true", help="replace an installed model of that name")
 
+    sub.add_parser("doctor", help="check devices, engines, models, content, voice and config")
+    sub.add_parser("report", help="answer/confirm/decline rates and the most frequent unanswered questions")
+
     conf = sub.add_parser("config", help="show the effective settings")
     conf.add_argument("action", choices=["show"])
     return parser
@@ -93,7 +96,10 @@ def cmd_text(args: argparse.Namespace, settings: Settings) -> int:
     kb, index = load_knowledge(settings)
     s = settings.speech
     speaker = create_speaker(True, s.rate, s.volume, s.voice) if args.speak else SilentSpeaker()
-    return run_text_mode(Session(kb, index, settings.match), speaker)
+    from kiosk.oplog import OperatorLog
+
+    session = Session(kb, index, settings.match, on_match=OperatorLog(settings.privacy).record)
+    return run_text_mode(session, speaker)
 
 
 def cmd_voice(args: argparse.Namespace, settings: Settings) -> int:
@@ -123,7 +129,10 @@ def cmd_voice(args: argparse.Namespace, settings: Settings) -> int:
         voice = dataclasses.replace(voice, listen_mode=args.listen)
     speaker = create_speaker(s.enabled, s.rate, s.volume, s.voice, voice.output_device or None)
     mic = Microphone(voice.input_device or None)
-    loop = VoiceLoop(Session(kb, Index(kb), settings.match), recognizer, speaker, microphone_frames(mic),
+    from kiosk.oplog import OperatorLog
+
+    session = Session(kb, Index(kb), settings.match, on_match=OperatorLog(settings.privacy).record)
+    loop = VoiceLoop(session, recognizer, speaker, microphone_frames(mic),
                      voice, Caption(), watcher)
     start_key_thread(loop)
     with mic:
@@ -206,6 +215,15 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_models(args, settings)
         if args.command == "config":
             print(as_toml(settings), end="")
+            return 0
+        if args.command == "doctor":
+            from kiosk.doctor import run_doctor
+
+            return run_doctor(settings)
+        if args.command == "report":
+            from kiosk.oplog import OperatorLog
+
+            print(OperatorLog(settings.privacy).report())
             return 0
         if args.command == "devices":
             return cmd_devices()

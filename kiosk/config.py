@@ -16,6 +16,7 @@ from typing import Any
 from kiosk.errors import ConfigError
 from kiosk.loop import LISTEN_MODES, VoiceSettings
 from kiosk.matcher import MatchSettings
+from kiosk.oplog import PrivacySettings
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = Path(os.environ.get("XDG_CONFIG_HOME", Path.home() / ".config")) / "dystonia-kiosk" / "kiosk.toml"
@@ -48,6 +49,7 @@ class Settings:
     speech: SpeechSettings = field(default_factory=SpeechSettings)
     recognition: RecognitionSettings = field(default_factory=RecognitionSettings)
     voice: VoiceSettings = field(default_factory=VoiceSettings)
+    privacy: PrivacySettings = field(default_factory=PrivacySettings)
 
 
 ENGINES = ("auto", "vosk", "pocketsphinx")
@@ -105,6 +107,8 @@ def _validate(settings: Settings) -> None:
         raise ConfigError(f"voice.cue: {v.cue!r}; allowed: tone, word, none")
     if not 0.5 <= v.endpoint.silence_s <= 10:
         raise ConfigError(f"voice.endpoint.silence_s: {v.endpoint.silence_s}; allowed 0.5..10 seconds")
+    if not 1 <= settings.privacy.retention_days <= 3650:
+        raise ConfigError(f"privacy.retention_days: {settings.privacy.retention_days}; allowed 1..3650")
     if not 0.0 <= s.volume <= 1.0:
         raise ConfigError(f"speech.volume: {s.volume}; allowed 0..1")
 

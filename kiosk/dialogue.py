@@ -7,6 +7,7 @@ audio, no terminal), so the text mode, the voice loop and the tests share it.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
@@ -114,6 +115,8 @@ class Session:
     pending_question: str = ""
     last: Reply | None = None
     misses: int = 0
+    on_match: Callable[[Match], None] | None = None
+    """Told of every question matched (the operator's counts and, if allowed, unanswered log)."""
 
     def subjects(self) -> str:
         """What the documents are about: their titles ("dystonia", "dystonia and essential tremor")."""
@@ -185,6 +188,8 @@ class Session:
 
     def ask(self, question: str, heard_as: Transcript | None = None) -> Reply:
         result, answer = answer_question(question, self.kb, self.index, self.settings, heard_as)
+        if self.on_match is not None:
+            self.on_match(result)
         if result.decision is Decision.ANSWER and answer is not None:
             self.misses = 0
             return self._say(answer, result, first_selection_of(answer, self.kb))

@@ -36,6 +36,9 @@ FRAME_BYTES = 960
 """30 ms of 16 kHz int16 audio: the unit of VAD, endpointing and barge-in."""
 STOP_WORDS = frozenset({"stop", "quiet", "cancel", "enough", "shush", "hush", "silence"})
 LISTEN_MODES = ("always", "wake", "push")
+KEPT_PAUSE_FRAMES = 13
+"""A pause counts as speech for at most 0.4 s, as files are trimmed (audio_in.KEPT_GAP_S), so a long pause does
+not look like speech whose words the recogniser dropped (completeness)."""
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,7 @@ class VoiceLoop:
         self.last_activity = clock()
         self.awake_until = 0.0
         self.utterance_frames = 0
+        self.pause_frames = 0
         self.watching = False
         self.watcher_active = False
         self.watcher_quiet = 0
@@ -141,15 +145,18 @@ class VoiceLoop:
                 self.watcher.reset()
         if not self.listening():
             return
+        silence_before = self.endpointer.silence
         event = self.endpointer.feed(speech)
         if event is Event.START:
             self.recognizer.reset()
             for earlier in self.preroll:
                 self.recognizer.accept(earlier)
             self.utterance_frames = len(self.preroll)
+            self.pause_frames = 0
             self.preroll.clear()
         if self.endpointer.in_speech or event is Event.END:
-            self.utterance_frames += 1
+            self.pause_frames = 0 if speech else self.pause_frames + 1
+            self.utterance_frames += self.pause_frames <= KEPT_PAUSE_FRAMES
             partial = self.recognizer.accept(frame)
             if partial is not None and partial.text:
                 self.endpointer.mark_complete(self.is_complete(partial.text))
@@ -158,7 +165,9 @@ class VoiceLoop:
         if event is Event.CUE:
             self.cue()
         elif event is Event.END:
-            speech_s = self.utterance_frames * 0.03 - self.settings.endpoint.silence_s
+            waited = 0.0 if speech else silence_before + self.settings.endpoint.frame_s  # quick or full wait
+            _LOGGER.debug("end of utterance at %.3f after %.2f s of silence", self.clock(), waited)
+            speech_s = self.utterance_frames * 0.03
             transcript = with_completeness(self.recognizer.finish(), max(0.3, speech_s))
             self.utterance_frames = 0
             self.heard(transcript)
