@@ -53,6 +53,9 @@ def main() -> None:
     print(f"cold start `kiosk ask --text` (one question): median {statistics.median(walls):.2f} s, "
           f"max {max(walls):.2f} s over {len(walls)} runs (goal < 1 s)")
     print(f"peak RSS: kiosk ask process {child_rss:.0f} MB; this benchmark process {own_rss:.0f} MB")
+    print(f"FIGURE match time median / p90 | {statistics.median(times):.2f} / {percentile(times, 0.9):.2f} ms | < 5 ms")
+    print(f"FIGURE cold start, kiosk ask --text | {statistics.median(walls):.2f} s | < 1 s")
+    print(f"FIGURE peak RSS, kiosk ask --text | {child_rss:.0f} MB | ")
 
 
 if __name__ == "__main__":
