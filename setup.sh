@@ -15,6 +15,7 @@ APT_PACKAGES=(
   pulseaudio pulseaudio-utils       # the audio server (tests start a headless, virtual one)
   sox festival festvox-kdlpc16k flite  # test voices and the spoken dev set
   tmux                              # tests drive the text mode in a real terminal
+  chromium fonts-dejavu-core        # the screen tests: a real browser and the page's font
 )
 VENV=.venv
 
@@ -22,10 +23,11 @@ have_all_debs() {
   dpkg-query -W -f='${Status}\n' "${APT_PACKAGES[@]}" 2>/dev/null | grep -vc "install ok installed" | grep -qx 0
 }
 
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+
 install() {
   if ! have_all_debs; then
-    local SUDO=""
-    [ "$(id -u)" -eq 0 ] || SUDO="sudo"
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${APT_PACKAGES[@]}" >/dev/null
   fi
@@ -36,6 +38,11 @@ install() {
     "$VENV/bin/python" -m pip install -q --upgrade pip
     "$VENV/bin/python" -m pip install -q -e ".[test]"
     touch "$VENV/.installed"
+  fi
+  # axe-core checks the screen's accessibility in the tests (a pinned npm package, kept in the venv)
+  if [ ! -f "$VENV/node/node_modules/axe-core/axe.min.js" ]; then
+    command -v npm >/dev/null || DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends npm >/dev/null
+    npm install --prefix "$VENV/node" --no-audit --no-fund --silent axe-core@4.14.1
   fi
 }
 
