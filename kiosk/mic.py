@@ -13,6 +13,7 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType, TracebackType
 from typing import Any
@@ -203,3 +204,78 @@ class Microphone:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.stop()
+
+
+class MicSupervisor:
+    """Keeps listening through an unplugged microphone: reports the loss once, reopens with back-off
+    (1 s, 2 s, 4 s ... 30 s), and reports the return, so the kiosk never needs a restart.
+
+    `read` has the Microphone's signature, so the loop does not know the difference.
+    """
+
+    BACKOFF = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
+
+    def __init__(self, device: int | str | None, on_change: Callable[[bool, str], None],
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.device = device
+        self.on_change = on_change
+        """Called with (True, "microphone: ...") when hearing (again), (False, reason) when it is lost."""
+        self.clock = clock
+        self.mic: Microphone | None = None
+        self.hearing: bool | None = None
+        self.failures = 0
+        self.next_try = 0.0
+
+    def _report(self, hearing: bool, detail: str) -> None:
+        if hearing != self.hearing:
+            self.hearing = hearing
+            self.on_change(hearing, detail)
+
+    def _lost(self, reason: str) -> None:
+        if self.mic is not None:
+            self.mic.stop()
+            self.mic = None
+        self.failures += 1
+        self.next_try = self.clock() + self.BACKOFF[min(self.failures, len(self.BACKOFF)) - 1]
+        _LOGGER.warning("%s; trying again in %.0f s", reason, self.next_try - self.clock())
+        if self.failures >= 2:  # PortAudio only sees devices that existed when it started
+            _reinitialise_portaudio()
+        self._report(False, reason)
+
+    def read(self, timeout: float | None = None) -> bytes | None:
+        if self.mic is None:
+            wait = self.next_try - self.clock()
+            if wait > 0:
+                time.sleep(min(wait, timeout if timeout is not None else wait))
+                return None
+            try:
+                mic = Microphone(self.device)
+                mic.start()
+            except AudioError as exc:
+                self._lost(str(exc))
+                return None
+            self.mic = mic
+        try:
+            block = self.mic.read(timeout)
+        except AudioError as exc:
+            self._lost(str(exc))
+            return None
+        if block is not None:
+            self.failures = 0
+            self._report(True, f"microphone: {self.mic.device_name}")
+        return block
+
+    def stop(self) -> None:
+        if self.mic is not None:
+            self.mic.stop()
+            self.mic = None
+
+
+def _reinitialise_portaudio() -> None:
+    """Let PortAudio look for devices again (a microphone plugged back in, a restarted sound server)."""
+    try:
+        sd = _sounddevice()
+        sd._terminate()
+        sd._initialize()
+    except (AudioError, OSError, AttributeError) as exc:  # private API: if it is gone, keep the old list
+        _LOGGER.debug("could not re-initialise PortAudio: %s", exc)

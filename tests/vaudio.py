@@ -99,7 +99,10 @@ class VirtualAudio:
         script += [f"load-module {module} {args}" for module, args in _MODULES.values()]
         script += ["set-default-sink speaker", "set-default-source mic"]
         (self.root / "virtual.pa").write_text("\n".join(script) + "\n")
-        with self.log.open("wb") as log:
+        return self._launch()
+
+    def _launch(self) -> VirtualAudio:
+        with self.log.open("ab") as log:
             self._daemon = subprocess.Popen(
                 ["pulseaudio", "-n", "--daemonize=no", "--exit-idle-time=-1", "--use-pid-file=no",
                  "-F", str(self.root / "virtual.pa")],
@@ -158,6 +161,18 @@ class VirtualAudio:
         return rec.result
 
     # --- faults -----------------------------------------------------------------------------------------
+    def crash(self) -> None:
+        """The sound server dies (or takes the only microphone with it): every stream stops delivering."""
+        if self._daemon is not None:
+            self._daemon.kill()
+            self._daemon.wait()
+            self._daemon = None
+        (self.runtime / "native").unlink(missing_ok=True)
+
+    def revive(self) -> None:
+        """Start the server again on the same socket with the same devices (a replugged microphone)."""
+        self._launch()
+
     def loaded(self) -> set[str]:
         """Which of speaker / micfeed / mic are currently loaded."""
         lines = self.pactl("list", "short", "modules").splitlines()
