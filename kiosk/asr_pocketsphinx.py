@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping
 from pathlib import Path
 
 from kiosk.errors import ModelError
@@ -21,6 +22,8 @@ FRAMES_PER_SECOND = 100
 SLOW_FRAMES_PER_PHONE = 25.0
 """Beyond this many frames per phone a "word" is likely noise: speech measured at most 19, while
 words the decoder fitted to noise ran 41-106 frames per phone with posteriors of 1.0."""
+DECODER_OPTIONS: dict[str, object] = {}
+"""Decoder options used with a domain model (measured with bench/ps_sweep.py on the own question set)."""
 _ALTERNATE_RE = re.compile(r"\(\d+\)$")
 
 
@@ -43,23 +46,30 @@ class PocketSphinxRecognizer(Recognizer):
     name = "pocketsphinx"
 
     def __init__(self, domain: DomainModel | None = None, *, hmm: Path | None = None,
-                 sample_rate: int = SAMPLE_RATE, lw: float | None = None) -> None:  # fmt: skip
-        """domain=None uses the bundled general en-us model; otherwise the domain's .lm and .dict."""
+                 sample_rate: int = SAMPLE_RATE, lw: float | None = None,
+                 options: Mapping[str, object] | None = None) -> None:  # fmt: skip
+        """domain=None uses the bundled general en-us model; otherwise the domain's .lm and .dict.
+
+        `options` are further PocketSphinx decoder options (beam, wbeam, pbeam, fwdflat, bestpath, ...),
+        over DECODER_OPTIONS; None/absent keeps those.
+        """
         if sample_rate != SAMPLE_RATE:
             raise ModelError(f"PocketSphinx's en-us model needs {SAMPLE_RATE} Hz audio, not {sample_rate} Hz")
         import pocketsphinx
 
-        options: dict[str, object] = {"loglevel": "ERROR", "samprate": float(sample_rate)}
+        config: dict[str, object] = {"loglevel": "ERROR", "samprate": float(sample_rate)}
         if hmm is not None:
-            options["hmm"] = str(hmm)
-        if lw is not None:
-            options["lw"] = lw
+            config["hmm"] = str(hmm)
         if domain is not None:
-            options.update(self._domain_files(domain))
+            config.update(DECODER_OPTIONS)
+            config.update(self._domain_files(domain))
+        config.update({k: v for k, v in (options or {}).items() if v is not None})
+        if lw is not None:
+            config["lw"] = lw
         try:
-            self._decoder = pocketsphinx.Decoder(**options)
+            self._decoder = pocketsphinx.Decoder(**config)
         except (RuntimeError, ValueError, OSError) as exc:
-            described = ", ".join(f"{k}={v}" for k, v in options.items() if k in ("hmm", "lm", "dict"))
+            described = ", ".join(f"{k}={v}" for k, v in config.items() if k in ("hmm", "lm", "dict"))
             raise ModelError(f"PocketSphinx could not load its model ({described or 'bundled en-us'}): {exc}") from exc
         self._in_utt = False
         self._pending = b""
