@@ -200,9 +200,12 @@ def match(question: str, index: Index, settings: MatchSettings | None = None,
     confidence = candidates[0].coverage
     if heard_as is not None:
         confidence *= (1.0 - settings.asr_weight * (1.0 - heard_as.confidence)) * heard_as.completeness
-        if set(stems) <= index.subjects[candidates[0].topic_id]:
-            # Only the document's subject ("dystonia") was made out: a recogniser that lost the
-            # rest of the question often leaves just that, so ask rather than give the overview.
+        best_words = index.fields[candidates[0].topic_id]
+        matched = [s for s in stems if index.hit(s, best_words) > 0]
+        if set(stems) <= index.subjects[candidates[0].topic_id] or (len(matched) == 1 and len(stems) > 1):
+            # Only the document's subject ("dystonia") was made out, or one word among others that
+            # fit nothing: a recogniser that lost most of the question, or forced unrelated speech
+            # onto one content word ("what is birth ..."), leaves just that. Ask rather than answer.
             confidence = min(confidence, settings.answer_at - 0.01)
     if confidence >= settings.answer_at:
         decision = Decision.ANSWER
