@@ -42,6 +42,11 @@ def build_parser() -> argparse.ArgumentParser:
     voice.add_argument("--max-seconds", type=float, help="stop after this long (tests, benchmarks)")
     sub.add_parser("devices", help="list audio input and output devices")
 
+    scan = sub.add_parser("scan", help="single-switch scanning: choices are read one by one, a key press picks")
+    scan.add_argument("--step", type=float, help="seconds a choice stays after it is read (default: config)")
+    scan.add_argument("--key", help="the switch key: any, space, enter, tab or one character (default: config)")
+    scan.add_argument("--max-seconds", type=float, help="stop after this long (tests, benchmarks)")
+
     text = sub.add_parser("text", help="the text mode: type questions, or a topic number")
     text.add_argument("--speak", action="store_true", help="also read everything aloud")
 
@@ -141,6 +146,17 @@ def cmd_voice(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_scan(args: argparse.Namespace, settings: Settings) -> int:
+    """Single-switch scanning: no microphone or recogniser needed, for a visitor who cannot speak."""
+    import dataclasses
+
+    from kiosk.scanning import run_scan
+
+    flags = {"step_s": args.step, "key": args.key}
+    scan = dataclasses.replace(settings.scan, **{k: v for k, v in flags.items() if v is not None})
+    return run_scan(settings, scan, args.max_seconds)
+
+
 def cmd_devices() -> int:
     from kiosk.mic import audio_available, list_devices
 
@@ -225,6 +241,8 @@ def main(argv: list[str] | None = None) -> int:
 
             print(OperatorLog(settings.privacy).report())
             return 0
+        if args.command == "scan":
+            return cmd_scan(args, settings)
         if args.command == "devices":
             return cmd_devices()
         if args.command == "text":

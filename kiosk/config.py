@@ -17,6 +17,7 @@ from kiosk.errors import ConfigError
 from kiosk.loop import LISTEN_MODES, VoiceSettings
 from kiosk.matcher import MatchSettings
 from kiosk.oplog import PrivacySettings
+from kiosk.scanning import ScanSettings
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = Path(os.environ.get("XDG_CONFIG_HOME", Path.home() / ".config")) / "dystonia-kiosk" / "kiosk.toml"
@@ -50,6 +51,7 @@ class Settings:
     recognition: RecognitionSettings = field(default_factory=RecognitionSettings)
     voice: VoiceSettings = field(default_factory=VoiceSettings)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
+    scan: ScanSettings = field(default_factory=ScanSettings)
 
 
 ENGINES = ("auto", "vosk", "pocketsphinx")
