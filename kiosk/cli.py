@@ -116,8 +116,10 @@ def cmd_voice(args: argparse.Namespace, settings: Settings) -> int:
         print(f"kiosk: {reason}.\nThe voice kiosk needs a microphone; starting the text mode instead.\n",
               file=sys.stderr, flush=True)
         return cmd_text(argparse.Namespace(speak=True), settings)
+    from kiosk.events import Commands, EventBus
     from kiosk.loop import Caption, VoiceLoop, microphone_frames, start_key_thread
     from kiosk.recognizer import create_recognizer
+    from kiosk.screen import start_screen
     from kiosk.speaker import create_speaker
     from kiosk.speechdomain import load_for_speech
 
@@ -137,12 +139,18 @@ def cmd_voice(args: argparse.Namespace, settings: Settings) -> int:
     from kiosk.oplog import OperatorLog
 
     session = Session(kb, Index(kb), settings.match, on_match=OperatorLog(settings.privacy).record)
+    bus, commands = EventBus(), Commands()
+    screen = start_screen(settings.screen, bus, commands, [t.title for t in kb.menu()])
     loop = VoiceLoop(session, recognizer, speaker, microphone_frames(mic),
-                     voice, Caption(), watcher)
+                     voice, Caption(), watcher, events=bus, commands=commands)
     start_key_thread(loop)
-    with mic:
-        loop.run(getattr(args, "max_seconds", None))
-    speaker.close()
+    try:
+        with mic:
+            loop.run(getattr(args, "max_seconds", None))
+    finally:
+        speaker.close()
+        if screen is not None:
+            screen.stop()
     return 0
 
 
@@ -150,11 +158,19 @@ def cmd_scan(args: argparse.Namespace, settings: Settings) -> int:
     """Single-switch scanning: no microphone or recogniser needed, for a visitor who cannot speak."""
     import dataclasses
 
+    from kiosk.events import Commands, EventBus
     from kiosk.scanning import run_scan
+    from kiosk.screen import start_screen
 
     flags = {"step_s": args.step, "key": args.key}
     scan = dataclasses.replace(settings.scan, **{k: v for k, v in flags.items() if v is not None})
-    return run_scan(settings, scan, args.max_seconds)
+    bus = EventBus()
+    screen = start_screen(settings.screen, bus, Commands(), [])
+    try:
+        return run_scan(settings, scan, args.max_seconds, events=bus)
+    finally:
+        if screen is not None:
+            screen.stop()
 
 
 def cmd_devices() -> int:

@@ -43,6 +43,15 @@ class RecognitionSettings:
 
 
 @dataclass(frozen=True)
+class ScreenSettings:
+    enabled: bool = True
+    """Serve the kiosk screen (a page a browser shows full-screen) while the kiosk runs."""
+    host: str = "127.0.0.1"
+    """Only this machine can see it; bind elsewhere only on purpose."""
+    port: int = 8765
+
+
+@dataclass(frozen=True)
 class Settings:
     content_dir: Path = PROJECT_DIR / "content"
     models_dir: Path = PROJECT_DIR / "models"
@@ -52,6 +61,7 @@ class Settings:
     voice: VoiceSettings = field(default_factory=VoiceSettings)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
     scan: ScanSettings = field(default_factory=ScanSettings)
+    screen: ScreenSettings = field(default_factory=ScreenSettings)
 
 
 ENGINES = ("auto", "vosk", "pocketsphinx")
@@ -109,6 +119,8 @@ def _validate(settings: Settings) -> None:
         raise ConfigError(f"voice.cue: {v.cue!r}; allowed: tone, word, none")
     if not 0.5 <= v.endpoint.silence_s <= 10:
         raise ConfigError(f"voice.endpoint.silence_s: {v.endpoint.silence_s}; allowed 0.5..10 seconds")
+    if not 0 <= settings.screen.port <= 65535:
+        raise ConfigError(f"screen.port: {settings.screen.port}; allowed 0..65535")
     if not 1 <= settings.privacy.retention_days <= 3650:
         raise ConfigError(f"privacy.retention_days: {settings.privacy.retention_days}; allowed 1..3650")
     if not 0.0 <= s.volume <= 1.0:

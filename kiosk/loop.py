@@ -18,17 +18,20 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TextIO
-
-import numpy as np
+from typing import TYPE_CHECKING, TextIO
 
 from kiosk.dialogue import Session, command_of
 from kiosk.endpoint import Endpointer, EndpointSettings, Event
 from kiosk.errors import AudioError
+from kiosk.events import Commands, EventBus, KioskEvent
 from kiosk.messages import Reply, Transcript
+from kiosk.parse import split_sentences
 from kiosk.recognizer import Recognizer, with_completeness
-from kiosk.speaker import Speaker
+from kiosk.speaker import Speaker, StreamSpeaker
 from kiosk.textnorm import tokenize
+
+if TYPE_CHECKING:
+    import numpy as np
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -75,6 +78,8 @@ class Caption:
 
 def tone(sample_rate: int = 22050, hz: float = 660.0, seconds: float = 0.15, level: float = 0.2) -> np.ndarray:
     """A soft, short tone with gentle edges (no click): the "still listening" cue."""
+    import numpy as np
+
     t = np.arange(int(sample_rate * seconds)) / sample_rate
     envelope = np.minimum(1.0, np.minimum(t, seconds - t) / 0.03)
     return (level * envelope * np.sin(2 * np.pi * hz * t)).astype(np.float32)
@@ -86,7 +91,8 @@ class VoiceLoop:
     def __init__(self, session: Session, recognizer: Recognizer, speaker: Speaker,
                  frames: Callable[[float], bytes | None], settings: VoiceSettings | None = None,
                  captions: Caption | None = None, watcher: Recognizer | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, events: EventBus | None = None,
+                 commands: Commands | None = None) -> None:
         from pocketsphinx import Vad
 
         self.session = session
@@ -113,6 +119,14 @@ class VoiceLoop:
         self.running = True
         self.stopped_at: float | None = None
         """When barge-in last silenced the kiosk (for measurement)."""
+        self.events = events or EventBus()
+        """What the loop does, for the screen (and anything else that shows it)."""
+        self.commands = commands or Commands()
+        """Presses from the screen: the same as the voice commands of the same names."""
+        self.spoken: list[str] = []
+        self.state = ""
+        if isinstance(speaker, StreamSpeaker):
+            speaker.on_sentence = self.on_sentence
 
     # -- the loop ---------------------------------------------------------------------------------
 
@@ -122,6 +136,8 @@ class VoiceLoop:
         self.say(self.session.greeting())
         while self.running and (max_seconds is None or self.clock() - started < max_seconds):
             self.handle_keys()
+            self.handle_commands()
+            self.set_state("speaking" if self.speaker.busy() else "listening" if self.listening() else "idle")
             self.idle_check()
             frame = self.frames(0.1)
             if frame is None:
@@ -192,6 +208,8 @@ class VoiceLoop:
         self.last_activity = self.clock()
         text = transcript.text.strip()
         self.captions.show("HEARD", text or "(not understood)")
+        self.events.publish(KioskEvent("heard", text))
+        self.set_state("thinking")
         if self.settings.listen_mode == "wake" and self.clock() >= self.awake_until:
             if self.is_wake(text):
                 self.awake_until = self.clock() + self.settings.awake_s
@@ -217,6 +235,9 @@ class VoiceLoop:
             self.speaker.rate = max(80, min(300, self.speaker.rate + (-25 if command == "slower" else 25)))
         elif command in ("louder", "quieter"):
             self.speaker.volume = max(0.2, min(1.0, self.speaker.volume + (0.15 if command == "louder" else -0.15)))
+        if reply.kind == "topics":
+            menu = reply.extra.get("menu")
+            self.events.publish(KioskEvent("menu", items=tuple(map(str, menu)) if isinstance(menu, list) else ()))
         self.say(reply.say)
         if reply.kind == "goodbye":
             self.new_visitor(greet=False)
@@ -226,8 +247,21 @@ class VoiceLoop:
             return
         self.captions.show("KIOSK", text)
         self.speaker.stop()
+        self.spoken = split_sentences(text)
+        self.events.publish(KioskEvent("say", text, items=tuple(self.spoken)))
         self.speaker.say(text)
+        self.set_state("speaking")
         self.watching = True
+
+    def on_sentence(self, sentence: str) -> None:
+        """The speaker starts a sentence (its thread): the screen highlights it."""
+        index = self.spoken.index(sentence) if sentence in self.spoken else -1
+        self.events.publish(KioskEvent("sentence", sentence, index=index))
+
+    def set_state(self, state: str) -> None:
+        if state != self.state:
+            self.state = state
+            self.events.publish(KioskEvent("state", state))
 
     def cue(self) -> None:
         if self.settings.cue == "tone":
@@ -265,6 +299,7 @@ class VoiceLoop:
         self.watcher_active = False
         self.watcher_quiet = 0
         self.captions.show("KIOSK", f"(stopped by {how})")
+        self.events.publish(KioskEvent("stopped", how))
 
     def press(self, key: str) -> None:
         """A key, a big switch or a foot pedal: stop speaking, or (push mode) start listening."""
@@ -284,6 +319,18 @@ class VoiceLoop:
                 self.captions.show("KIOSK", "(listening)")
             _LOGGER.debug("key %r", key)
 
+    def handle_commands(self) -> None:
+        """Screen presses: stop and talk act like the switch; the others like saying them."""
+        while (command := self.commands.get()) is not None:
+            self.last_activity = self.clock()
+            if command.name in ("stop", "talk"):
+                self.press(command.name)
+                self.handle_keys()
+            elif command.name == "select":
+                self.apply(self.session.handle(f"number {command.number}"))
+            else:
+                self.apply(self.session.handle(command.name))
+
     def idle_check(self) -> None:
         if self.speaker.busy() or self.endpointer.in_speech:  # quiet time counts from when speech ends
             self.last_activity = self.clock()
@@ -300,6 +347,7 @@ class VoiceLoop:
         self.session.reset()
         self.speaker.rate, self.speaker.volume = self.default_rate, self.default_volume
         self.awake_until = 0.0
+        self.events.publish(KioskEvent("reset"))
         if greet:
             self.say(self.session.greeting())
 

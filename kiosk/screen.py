@@ -19,12 +19,14 @@ import logging
 import queue
 import re
 import socket
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from aiohttp import web
 
+from kiosk.config import ScreenSettings
 from kiosk.errors import KioskError
 from kiosk.events import COMMANDS, Command, Commands, EventBus, KioskEvent
 
@@ -62,6 +64,20 @@ def _take(inbox: queue.Queue[KioskEvent], timeout: float) -> list[KioskEvent]:
         except queue.Empty:
             break
     return events
+
+
+def start_screen(settings: ScreenSettings, bus: EventBus, commands: Commands, menu: list[str]) -> Screen | None:
+    """Start the screen if enabled; a port in use or any server failure leaves the kiosk running without it."""
+    if not settings.enabled:
+        return None
+    screen = Screen(bus, commands, menu, settings.host, settings.port)
+    try:
+        screen.start()
+    except (KioskError, OSError) as exc:
+        _LOGGER.warning("the kiosk screen is not available (%s); voice and captions carry on", exc)
+        return None
+    print(f"kiosk screen: {screen.url}", file=sys.stderr, flush=True)
+    return screen
 
 
 class Screen:

@@ -17,10 +17,12 @@ import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from pathlib import Path
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from kiosk.parse import split_sentences
+
+if TYPE_CHECKING:  # numpy is loaded with the first sound, not at start-up (the CLI starts in ~0.2 s)
+    import numpy as np
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -110,6 +112,8 @@ class Synthesizer:
             data, sample_rate = soundfile.read(name, dtype="float32")
         finally:
             Path(name).unlink(missing_ok=True)
+        import numpy as np
+
         return np.asarray(data, dtype=np.float32), int(sample_rate)
 
 
