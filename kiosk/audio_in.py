@@ -29,6 +29,8 @@ MAX_SECONDS = 120.0
 """Longer files are refused: a question is seconds long, and ten minutes would stall the kiosk."""
 MIN_RATE = 8_000
 """Below telephone bandwidth there is too little of the voice left to recognise."""
+MAX_LEVEL = 1e6
+"""Float samples beyond +120 dB over full scale (or inf, NaN) are damage; kept finite, the filters stay finite."""
 
 VAD_MODE = Vad.MEDIUM_STRICT
 """Mode 2: as noise-proof as mode 3 on white/brown noise up to -30 dBFS, but keeps more quiet speech."""
@@ -103,7 +105,8 @@ def read_audio(path: Path, max_seconds: float = MAX_SECONDS) -> tuple[FloatArray
         raise AudioError(f"Audio file {path} contains no audio (it may be truncated).")
     if len(data) < frames or (is_wav and _wav_data_missing(path)):
         raise AudioError(f"Audio file {path} is truncated: its header promises more audio than it holds.")
-    mono = np.nan_to_num(data.mean(axis=1, dtype=np.float32))
+    data = np.clip(np.nan_to_num(data), -MAX_LEVEL, MAX_LEVEL)  # before the mean: inf - inf would be NaN
+    mono = data.mean(axis=1, dtype=np.float32)
     return mono.astype(np.float32, copy=False), rate
 
 

@@ -85,12 +85,12 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     kb, index = load_knowledge(settings)
     records = (ask_text(question, kb, index, settings) for question in args.text)
     for record in records:
-        print(json.dumps(record, ensure_ascii=False) if args.json else readable(record), flush=True)
+        print(json.dumps(record) if args.json else readable(record), flush=True)
     if args.audio:
         from kiosk.asking import ask_audio
 
         for record in ask_audio(args.audio, settings, engine=args.engine):
-            print(json.dumps(record, ensure_ascii=False) if args.json else readable(record), flush=True)
+            print(json.dumps(record) if args.json else readable(record), flush=True)
     return 0
 
 

@@ -7,6 +7,7 @@ operator's typo never silently changes how the kiosk behaves.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -82,9 +83,13 @@ def _convert(key: str, value: Any, current: Any) -> Any:
             return Path(str(value)).expanduser()
         if isinstance(current, (int, float)) and not isinstance(value, (int, float, str)):
             raise ValueError(value)
-        return type(current)(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"config key {key}: {value!r} is not a {type(current).__name__}") from None
+        converted = type(current)(value)
+        if isinstance(converted, float) and not math.isfinite(converted):
+            raise ValueError(value)
+        return converted
+    except (TypeError, ValueError, OverflowError, RuntimeError):  # RuntimeError: "~nosuchuser"
+        kind = "path" if isinstance(current, Path) else type(current).__name__
+        raise ConfigError(f"config key {key}: {value!r} is not a usable {kind}") from None
 
 
 def _merge(obj: Any, data: dict[str, Any], prefix: str = "") -> Any:
@@ -115,6 +120,8 @@ def _validate(settings: Settings) -> None:
     v = settings.voice
     if v.listen_mode not in LISTEN_MODES:
         raise ConfigError(f"voice.listen_mode: {v.listen_mode!r}; allowed: {', '.join(LISTEN_MODES)}")
+    if not 0 <= v.vad_mode <= 3:
+        raise ConfigError(f"voice.vad_mode: {v.vad_mode}; allowed 0..3 (3 is the strictest)")
     if v.cue not in ("tone", "word", "none"):
         raise ConfigError(f"voice.cue: {v.cue!r}; allowed: tone, word, none")
     if not 0.5 <= v.endpoint.silence_s <= 10:
@@ -138,6 +145,10 @@ def load_settings(config_file: Path | None = None, overrides: dict[str, Any] | N
             raise ConfigError(f"config file {path} not found") from None
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"config file {path}: {exc}") from None
+        except RecursionError:
+            raise ConfigError(f"config file {path}: nested too deeply") from None
+        except OSError as exc:
+            raise ConfigError(f"config file {path} cannot be read ({exc.strerror})") from None
     for var, keys in ENV.items():
         if os.environ.get(var):
             settings = _merge(settings, _nest(keys, os.environ[var]))

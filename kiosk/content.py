@@ -160,6 +160,21 @@ def apply_sidecar(content_dir: Path, topics: list[Topic], problems: list[str]) -
             topic.phrases.extend(str(p) for p in phrases if str(p).strip())
 
 
+def unique_ids(topics: list[Topic]) -> None:
+    """Two documents with one title ("dystonia.txt", "dystonia.md") must not share topic ids."""
+    seen: set[str] = set()
+    renamed: dict[str, str] = {}
+    for topic in topics:
+        base, n = topic.id, 2
+        while topic.id in seen:
+            topic.id, n = f"{base}-{n}", n + 1
+        if topic.id != base:
+            renamed[f"{topic.source}:{base}"] = topic.id
+        seen.add(topic.id)
+        if topic.parent and f"{topic.source}:{topic.parent}" in renamed:
+            topic.parent = renamed[f"{topic.source}:{topic.parent}"]
+
+
 def build(content_dir: Path) -> KnowledgeBase:
     """Read every source; each bad one becomes a problem sentence, never an exception."""
     topics: list[Topic] = []
@@ -171,6 +186,7 @@ def build(content_dir: Path) -> KnowledgeBase:
             problems.append(str(exc))
         except OSError as exc:
             problems.append(f"{path.name}: cannot be read ({exc.strerror}); left out")
+    unique_ids(topics)
     apply_sidecar(content_dir, topics, problems)
     for problem in problems:
         _LOGGER.warning("%s", problem)

@@ -74,7 +74,7 @@ def number_of(text: str) -> int | None:
         return None
     word = found.group(1)
     if word.isdigit():
-        return int(word)
+        return int(word) if len(word) <= 4 else None
     return NUMBER_WORDS.get(word) or ORDINALS.get(word)
 
 

@@ -11,10 +11,12 @@ import re
 from dataclasses import dataclass, field
 
 BULLET_RE = re.compile(r"^\s*(?:[•◦▪‣●○■□\-*+–—]|\d{1,2}[.)])\s+(?P<text>.+)$")
-MD_HEADING_RE = re.compile(r"^\s{0,3}(?P<hashes>#{1,6})\s+(?P<text>.+?)\s*#*\s*$")
+MD_HEADING_RE = re.compile(r"^\s{0,3}(?P<hashes>#{1,6})\s+(?P<text>.+)$")
+"""The closing "##" is stripped in code: a lazy text followed by `\\s*#*\\s*$` is cubic on long blank runs."""
 SETEXT_RE = re.compile(r"^\s{0,3}(=+|-+)\s*$")
-MD_LINK_RE = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-MD_EMPHASIS_RE = re.compile(r"(\*\*|__|\*|_|`)(?=\S)(.+?)(?<=\S)\1")
+MD_LINK_RE = re.compile(r"!?\[([^\[\]]*)\]\([^()]*\)")
+MD_EMPHASIS_RE = re.compile(r"(\*\*|__|\*|_|`)(?=\S)((?:(?!\1).)+?)(?<=\S)\1")
+"""Link text and emphasis never contain their own opening mark, so unclosed marks cost linear, not quadratic, time."""
 SENTENCE_END_RE = re.compile(r"[.!?…][\"'”’)\]]*$")
 ABBREVIATIONS = {"e.g.", "i.e.", "dr.", "mr.", "mrs.", "ms.", "st.", "vs.", "etc.", "approx.", "no.", "fig."}
 
@@ -80,6 +82,16 @@ def parse_document(text: str, markdown: bool = False) -> list[Block]:
     blocks: list[Block] = []
     paragraph: list[str] = []
     in_code = False
+    continued: Block | None = None
+    continuation: list[str] = []
+    """The last list item and its indented continuation lines, cleaned once when complete (not per line)."""
+
+    def end_item() -> None:
+        nonlocal continued
+        if continued is not None:
+            continued.items[-1] = clean_inline(" ".join(continuation))
+            continued = None
+            continuation.clear()
 
     def flush() -> None:
         if paragraph:
@@ -92,6 +104,7 @@ def parse_document(text: str, markdown: bool = False) -> list[Block]:
             paragraph.clear()
 
     def add_item(item: str) -> None:
+        end_item()
         item = clean_inline(item)
         if not item:
             return
@@ -122,16 +135,21 @@ def parse_document(text: str, markdown: bool = False) -> list[Block]:
             continue
         if heading:
             flush()
-            blocks.append(Block("heading", clean_inline(heading["text"]).rstrip(":"), level=len(heading["hashes"])))
+            text = heading["text"].rstrip().rstrip("#").rstrip() or heading["text"]
+            blocks.append(Block("heading", clean_inline(text).rstrip(":"), level=len(heading["hashes"])))
         elif bullet:
             flush()
             add_item(bullet["text"])
         elif raw[:1].isspace() and blocks and blocks[-1].kind == "list" and not paragraph:
             # An indented continuation line of the last list item.
-            blocks[-1].items[-1] = clean_inline(blocks[-1].items[-1] + " " + line)
+            if continued is None:
+                continued = blocks[-1]
+                continuation.append(continued.items[-1])
+            continuation.append(line)
         else:
             if blocks and blocks[-1].kind == "list" and not paragraph and not raw[:1].isspace():
                 flush()
             paragraph.append(line)
+    end_item()
     flush()
     return blocks

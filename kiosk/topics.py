@@ -70,13 +70,15 @@ def find_aliases(text: str, subject: str = "") -> list[str]:
     """Names the text gives its subject: "(blepharospasm)", "In cervical dystonia, ..."."""
     found = PAREN_TERM_RE.findall(text) + IN_TERM_RE.findall(text) + TERM_SUBJECT_RE.findall(text)
     seen: list[str] = []
+    seen_lower: set[str] = set()  # a set: a list scanned per term is quadratic on long texts
     for term in found:
         term = term.strip()
         first = term.split()[0].lower() if term else ""
         if first in ALIAS_STOP_WORDS or term.lower() == subject.lower():
             continue
-        if term.lower() not in (s.lower() for s in seen):
+        if term.lower() not in seen_lower:
             seen.append(term)
+            seen_lower.add(term.lower())
     return seen
 
 
