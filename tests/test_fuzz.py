@@ -456,7 +456,8 @@ def _check_config(path: Path, in_hypothesis: bool = True) -> None:
     except ConfigError as exc:
         assert str(exc)
         if in_hypothesis:
-            event("ConfigError: " + ("TOML" if str(exc).startswith("config file") else re.split(r"[:'\"]", str(exc))[0]))
+            kind = "TOML" if str(exc).startswith("config file") else re.split(r"[:'\"]", str(exc))[0]
+            event("ConfigError: " + kind)
         return
     if in_hypothesis:
         event("loaded")
