@@ -32,7 +32,7 @@ def test_microphone_unplugged_and_back_is_reported_and_resumed() -> None:
 
 
 def check_unplug(virtual_audio: VirtualAudio) -> None:
-    proc = virtual_audio.popen_python(SUPERVISED, "22")
+    proc = virtual_audio.popen_python(SUPERVISED, "26")
     time.sleep(5)  # opened and delivering
     virtual_audio.crash()  # the microphone (with its sound server) is gone
     unplugged = time.monotonic()
@@ -47,4 +47,4 @@ def check_unplug(virtual_audio: VirtualAudio) -> None:
     assert unplugged < lost_at < unplugged + 5, "the loss is noticed within the stall time"
     assert "microphone" in events[1][2]
     assert replugged < back_at < replugged + 12, "reopened by itself after it came back (back-off <= 8 s here)"
-    assert result["last"][0] > back_at  # and audio flows again
+    assert result["last"][0] > back_at + 1  # and audio flows again

@@ -204,9 +204,12 @@ def test_highlight_follows_speech_and_stop_clears_it(page: Page, kiosk: Kiosk) -
     wait_for(lambda: current(page) == [2], what="third sentence highlighted")
     spoken = page.eval_on_selector_all("#captions .sentence.spoken", "els => els.map(e => +e.dataset.index)")
     assert spoken == [0, 1]
-    colours = page.eval_on_selector(".sentence.current", "e => [getComputedStyle(e).backgroundColor,"
-                                    " getComputedStyle(e.previousElementSibling).backgroundColor]")
-    assert colours[0] != colours[1]
+    def colours() -> list[str]:
+        return page.eval_on_selector(".sentence.current", "e => [getComputedStyle(e).backgroundColor,"
+                                     " getComputedStyle(e.previousElementSibling).backgroundColor]")
+
+    # the highlight may fade in (unless reduced motion is asked for): wait until it has
+    wait_for(lambda: colours()[0] != colours()[1], what="current sentence coloured unlike the one before")
     kiosk.publish("stopped")
     wait_for(lambda: current(page) == [], what="highlight cleared")
     kiosk.publish("state", "idle")
