@@ -186,6 +186,7 @@ def main() -> None:
               f"{'lat med':>7s} {'lat p90':>7s} {'RSS MB':>6s}  same as typed")
     print(header)
     print("-" * len(header))
+    figures: list[str] = []
     for label, r, english_speech in runs:
         lat = (f"{statistics.median(r['latency_ms']):6.0f}  {p90(r['latency_ms']):6.0f} "
                if english_speech else f"{'-':>7s} {'-':>7s}")
@@ -193,6 +194,12 @@ def main() -> None:
                 f"espeak {r['same']['espeak'][0]}/{r['same']['espeak'][1]}" if english_speech else "-")
         print(f"{label:42s} {r['load_s']:6.2f} {r['n']:5d} {statistics.median(r['rtf']):7.3f} {p90(r['rtf']):7.3f} "
               f"{lat} {r['peak_mb']:6.0f}  {same}")
+        figures.append(f"FIGURE {label}: load / RTF median / peak RSS | {r['load_s']:.2f} s / "
+                       f"{statistics.median(r['rtf']):.3f} / {r['peak_mb']:.0f} MB | RTF <= 0.2, RSS <= 300 MB")
+        if english_speech:
+            figures.append(f"FIGURE {label}: end of audio to answer text, median | "
+                           f"{statistics.median(r['latency_ms']):.0f} ms | <= 150 ms")
+    print("\n".join(figures))
     print("\nRTF = recognition time (0.1 s chunks streamed, then final result) / file duration.")
     print("lat = ms from the end of the audio to the answer text (engine's final result + matching); "
           "RSS = peak of that engine's own process.")
