@@ -14,6 +14,7 @@ import os
 import queue
 import tempfile
 import threading
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from pathlib import Path
@@ -101,20 +102,34 @@ class Synthesizer:
                 _LOGGER.warning("voice %r not found; using the default", voice)
 
     def synthesize(self, text: str, rate: int) -> tuple[np.ndarray, int]:
-        import soundfile
-
         self.engine.setProperty("rate", rate)
         fd, name = tempfile.mkstemp(suffix=".wav", prefix="kiosk-tts-")
         os.close(fd)
         try:
             self.engine.save_to_file(text, name)
             self.engine.runAndWait()
-            data, sample_rate = soundfile.read(name, dtype="float32")
+            data, sample_rate = _read_when_written(name)
         finally:
             Path(name).unlink(missing_ok=True)
         import numpy as np
 
         return np.asarray(data, dtype=np.float32), int(sample_rate)
+
+
+def _read_when_written(name: str, timeout: float = 10.0) -> tuple[np.ndarray, int]:
+    """pyttsx3 may return before its espeak callback has written the file (measured: the first call
+    of a fresh engine): wait until it is a readable WAV."""
+    import soundfile
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            data, sample_rate = soundfile.read(name, dtype="float32")
+            return data, int(sample_rate)
+        except (soundfile.LibsndfileError, RuntimeError):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 class StreamSpeaker(Speaker):

@@ -168,7 +168,7 @@ class Rig:
         self.loop = VoiceLoop(self.session, recognizer, self.speaker, lambda _t: None, settings, Caption(self.out),
                               watcher, self.clock)
         if not real_vad:
-            self.loop.vad = LoudVad()  # type: ignore[assignment]
+            self.loop.vad = LoudVad()
 
     def feed(self, frames: Iterable[bytes]) -> None:
         """What `VoiceLoop.run` does per frame, with the clock moving 30 ms each time."""
@@ -348,20 +348,42 @@ def test_a_complete_question_ends_sooner_than_a_half_one(speech_kb) -> None:
         assert ended == pytest.approx(wait, abs=0.035), text
 
 
-def test_completeness_counts_the_silence_actually_waited(speech_kb) -> None:
+def spy_on_heard(rig: Rig, monkeypatch: pytest.MonkeyPatch) -> list[Transcript]:
+    """Collect the final transcripts the loop acts on (and let it act on them)."""
+    seen: list[Transcript] = []
+    original = rig.loop.heard
+
+    def heard(transcript: Transcript) -> None:
+        seen.append(transcript)
+        original(transcript)
+
+    monkeypatch.setattr(rig.loop, "heard", heard)
+    return seen
+
+
+def test_completeness_counts_the_silence_actually_waited(speech_kb, monkeypatch: pytest.MonkeyPatch) -> None:
     """Two words for 3 s of speech, ended quickly: the recogniser dropped words (completeness ~0.4), whichever
     silence ended the utterance (it used to subtract the full silence_s even after a quick end)."""
-    seen: list[Transcript] = []
-
     class Partial(ScriptedRecognizer):
         def accept(self, pcm: bytes) -> Transcript | None:
             super().accept(pcm)
             return Transcript("explain blepharospasm", final=False)
 
     rig = Rig(speech_kb, Partial(["explain blepharospasm"]))
-    rig.loop.heard = seen.append  # type: ignore[method-assign]
+    seen = spy_on_heard(rig, monkeypatch)
     rig.feed(silence(0.3) + voiced(3.0) + silence(1.0))
     assert len(seen) == 1 and seen[0].completeness == pytest.approx(2 / 3.0 / 1.6, abs=0.08)
+
+
+def test_long_pauses_do_not_count_as_speech_whose_words_were_dropped(speech_kb,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Three words in three short bursts with two 1.5 s pauses: the pauses count only as 0.4 s each (as audio
+    files are trimmed), so the words account for the speech and the question is answered."""
+    rig = Rig(speech_kb, ScriptedRecognizer(["what is blepharospasm"]))
+    seen = spy_on_heard(rig, monkeypatch)
+    rig.feed(silence(0.3) + voiced(0.3) + silence(1.5) + voiced(0.3) + silence(1.5) + voiced(0.3) + silence(2.5))
+    assert len(seen) == 1 and seen[0].completeness >= 0.75
+    assert rig.speaker.said[-1].startswith("Eyelids.")
 
 
 # --- not understood ----------------------------------------------------------------------------------------
