@@ -36,7 +36,7 @@ def main() -> int:
         script = ROOT / "bench" / name
         if not script.is_file():
             continue
-        cmd = [sys.executable, str(script)] + (["--quick"] if args.quick and name in ("bench_live.py", "soak.py")
+        cmd = [sys.executable, str(script)] + (["--quick"] if args.quick and name == "soak.py"
                                                else [])
         start = time.perf_counter()
         proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)

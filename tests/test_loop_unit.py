@@ -17,6 +17,7 @@ from collections.abc import Iterable
 import numpy as np
 import pytest
 import soundfile
+from fakes import Clock
 
 from kiosk import phrases
 from kiosk.config import load_settings
@@ -35,14 +36,6 @@ FRAME_S = 0.03
 SILENT = bytes(FRAME_BYTES)
 VOICED = np.full(FRAME_BYTES // 2, 3000, dtype=np.int16).tobytes()
 """A frame the scripted tests' VAD calls speech (the real VAD is only used with real speech)."""
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class FakeSpeaker(Speaker):

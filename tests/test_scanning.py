@@ -18,6 +18,7 @@ import time
 import numpy as np
 import pexpect
 import pytest
+from fakes import Clock
 from vaudio import PROJECT, SILENCE, Recording, VirtualAudio
 
 from kiosk.dialogue import Session
@@ -31,14 +32,6 @@ pytest_plugins = ["vaudio"]
 
 WORD_S = 0.3
 DT = 0.01
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class FakeSpeaker(Speaker):
