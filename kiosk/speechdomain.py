@@ -21,11 +21,12 @@ _LOGGER = logging.getLogger(__name__)
 BUILD_DIR = Path("build") / "speech"
 
 
-def training_text(kb: KnowledgeBase) -> tuple[list[str], list[str]]:
+def training_text(kb: KnowledgeBase, wake_phrase: str = "hello kiosk") -> tuple[list[str], list[str]]:
     """(sentences, extra phrases): what visitors hear and what they are likely to say."""
     sentences = [s for t in kb.topics for s in t.sentences]
     extra = [p for t in kb.topics for p in (t.title, *t.aliases, *t.phrases)]
     extra += [option for options in COMMANDS.values() for option in options]
+    extra += [wake_phrase] * 3  # the wake phrase must be easy to hear, or wake mode never wakes
     return sentences, extra
 
 
