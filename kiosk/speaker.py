@@ -117,19 +117,26 @@ class Synthesizer:
 
 
 def _read_when_written(name: str, timeout: float = 10.0) -> tuple[np.ndarray, int]:
-    """pyttsx3 may return before its espeak callback has written the file (measured: the first call
-    of a fresh engine): wait until it is a readable WAV."""
+    """pyttsx3 may return before its espeak callback has written the file, or while it is writing it
+    (measured: the first call of a fresh engine gave a clipped sentence): wait until the file is a
+    readable WAV with sound in it and has stopped growing."""
     import soundfile
 
     deadline = time.monotonic() + timeout
+    previous = -1
     while True:
-        try:
-            data, sample_rate = soundfile.read(name, dtype="float32")
-            return data, int(sample_rate)
-        except (soundfile.LibsndfileError, RuntimeError):
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.01)
+        size = os.path.getsize(name)
+        if size == previous and size > 44:
+            try:
+                data, sample_rate = soundfile.read(name, dtype="float32")
+                if len(data):
+                    return data, int(sample_rate)
+            except (soundfile.LibsndfileError, RuntimeError):
+                pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"speech synthesis wrote no audio to {name}")
+        previous = size
+        time.sleep(0.02)
 
 
 class StreamSpeaker(Speaker):
