@@ -9,9 +9,12 @@ per sentence, deleted at once.
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import queue
+import shutil
+import subprocess
 import tempfile
 import threading
 import time
@@ -86,22 +89,42 @@ def _quiet_pyttsx3() -> None:
 
 
 class Synthesizer:
-    """pyttsx3 (espeak-ng) text -> float32 samples. Used from one thread only, as pyttsx3 requires."""
+    """Text -> float32 samples with espeak-ng, the engine pyttsx3 drives on Linux.
+
+    espeak-ng is called directly (synchronously, an argument list, audio on stdout) when it is
+    installed: pyttsx3 2.99's espeak driver writes its file from a callback that can fire after
+    runAndWait() returns, or into the next sentence's file (measured: clipped first sentences, and
+    a sentence whose file stayed empty for 10 s). pyttsx3 remains the fallback where the espeak-ng
+    program is missing.
+    """
 
     def __init__(self, voice: str = "") -> None:
-        import pyttsx3
+        self.voice = voice
+        self.espeak = shutil.which("espeak-ng")
+        self.engine = None
+        if self.espeak is None:
+            import pyttsx3
 
-        _quiet_pyttsx3()
-        self.engine = pyttsx3.init()
-        if voice:
-            for v in self.engine.getProperty("voices"):
+            _quiet_pyttsx3()
+            self.engine = pyttsx3.init()
+            for v in self.engine.getProperty("voices") if voice else []:
                 if voice.lower() in (v.id.lower(), str(v.name).lower()):
                     self.engine.setProperty("voice", v.id)
                     break
-            else:
-                _LOGGER.warning("voice %r not found; using the default", voice)
 
     def synthesize(self, text: str, rate: int) -> tuple[np.ndarray, int]:
+        import numpy as np
+
+        if self.espeak is not None:
+            import soundfile
+
+            proc = subprocess.run([self.espeak, "-v", self.voice or "en-us", "-s", str(rate), "--stdout", text],
+                                  capture_output=True, timeout=30, check=False)
+            if proc.returncode != 0 or not proc.stdout:
+                raise RuntimeError(f"espeak-ng failed: {proc.stderr.decode(errors='replace').strip()}")
+            data, sample_rate = soundfile.read(io.BytesIO(proc.stdout), dtype="float32")
+            return np.asarray(data, dtype=np.float32), int(sample_rate)
+        assert self.engine is not None
         self.engine.setProperty("rate", rate)
         fd, name = tempfile.mkstemp(suffix=".wav", prefix="kiosk-tts-")
         os.close(fd)
@@ -111,8 +134,6 @@ class Synthesizer:
             data, sample_rate = _read_when_written(name)
         finally:
             Path(name).unlink(missing_ok=True)
-        import numpy as np
-
         return np.asarray(data, dtype=np.float32), int(sample_rate)
 
 
