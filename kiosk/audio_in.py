@@ -18,6 +18,7 @@ import soundfile
 import soxr
 from pocketsphinx import Vad
 
+from kiosk.denoise import suppress_noise
 from kiosk.errors import AudioError
 from kiosk.recognizer import SAMPLE_RATE
 
@@ -221,15 +222,18 @@ def trim_to_speech(samples16k: FloatArray, segments: list[tuple[int, int]]) -> F
     return np.concatenate(pieces)
 
 
-def load_utterance(path: Path, max_seconds: float = MAX_SECONDS) -> Utterance:
-    """Read a file and prepare it for a recogniser; silence or noise gives an Utterance without speech."""
+def load_utterance(path: Path, max_seconds: float = MAX_SECONDS, denoise: bool = True) -> Utterance:
+    """Read a file and prepare it for a recogniser; silence or noise gives an Utterance without speech.
+
+    `denoise` subtracts the recording's steady background noise first (kiosk.denoise)."""
     samples, rate = read_audio(path, max_seconds)
     duration_s = len(samples) / rate
     peak = min(1.0, float(np.max(np.abs(samples))))
     audio16k = to_16k(samples, rate)
-    boosted, gain_db = normalise_gain(audio16k)
-    vad_db = vad_gain_db(audio16k, gain_db)
+    gain_db = normalise_gain(audio16k)[1]
+    vad_db = vad_gain_db(audio16k, gain_db)  # the VAD judges the recording as it is: noise and all
     segments = speech_segments(pcm_from_array(_scale(audio16k, vad_db)))
+    boosted = normalise_gain(suppress_noise(audio16k) if denoise else audio16k)[0]
     speech_s = sum(end - start for start, end in segments) / SAMPLE_RATE
     pcm = pcm_from_array(trim_to_speech(boosted, segments))
     _LOGGER.debug(

@@ -106,7 +106,8 @@ class Index:
             self.rarity[s] = min(self.rarity.get(s, 1.0), float(value))
         self.by_id = {t.id: t for t in kb.topics}
         self.subjects = {t.id: set(stems_of(t.subject)) for t in kb.topics}
-        self.titles = {t.id: set(stems_of(t.title)) | {s for a in t.aliases for s in stems_of(a)} for t in kb.topics}
+        self.names = {t.id: [set(stems_of(n)) for n in (t.title, *t.aliases) if stems_of(n)] for t in kb.topics}
+        self.titles = {t.id: set().union(*names) for t, names in zip(kb.topics, self.names.values(), strict=True)}
 
     @staticmethod
     def _fields(topic: Topic, kb: KnowledgeBase) -> Iterable[tuple[str, list[str]]]:
@@ -202,11 +203,17 @@ def match(question: str, index: Index, settings: MatchSettings | None = None,
         confidence *= (1.0 - settings.asr_weight * (1.0 - heard_as.confidence)) * heard_as.completeness
         best_words = index.fields[candidates[0].topic_id]
         matched = [s for s in stems if index.hit(s, best_words) > 0]
-        if set(stems) <= index.subjects[candidates[0].topic_id] or (len(matched) == 1 and len(stems) > 1):
-            # Only the document's subject ("dystonia") was made out, or one word among others that
-            # fit nothing: a recogniser that lost most of the question, or forced unrelated speech
-            # onto one content word ("what is birth ..."), leaves just that. Ask rather than answer.
+        best, subject = candidates[0].topic_id, index.subjects[candidates[0].topic_id]
+        names = [name - subject or name for name in index.names[best]]  # "Types of dystonia": "types" names it
+        if set(stems) <= subject or (len(matched) == 1 and not any(name <= set(matched) for name in names)):
+            # Only the document's subject ("dystonia") was made out, or a single word that is not the
+            # topic's whole name: a recogniser that lost most of the question, or forced unrelated speech
+            # onto one content word, leaves just that. Ask rather than answer; and when that word is part
+            # of the topic's name ("birth" of "Birth injury"), the question is about something else that
+            # shares the word ("birth control"): decline.
             confidence = min(confidence, settings.answer_at - 0.01)
+            if not set(stems) <= subject and matched[0] in index.titles[best]:
+                confidence = min(confidence, settings.confirm_at - 0.01)
     if confidence >= settings.answer_at:
         decision = Decision.ANSWER
     elif confidence >= settings.confirm_at:
