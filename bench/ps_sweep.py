@@ -63,10 +63,10 @@ def main() -> None:
         langmodel.noun_phrases = lambda s, max_words=max_words, limit=limit: original(s, max_words, limit)  # type: ignore[misc]
     settings = load_settings()
     kb, _ = load_for_speech(settings.content_dir)
-    sentences, extra = training_text(kb)
+    sentences, extra, fillers = training_text(kb)
     start = time.perf_counter()
     domain = langmodel.build_domain_model(sentences, extra, Path(tempfile.mkdtemp(prefix="sweep-lm-")),
-                                          general_weight=args.general_weight)
+                                          general_weight=args.general_weight, fillers=fillers)
     build_s = time.perf_counter() - start
     options = dict(o.split("=", 1) for o in args.option)
     recognizer = PocketSphinxRecognizer(domain, options={k: parse_value(v) for k, v in options.items()})

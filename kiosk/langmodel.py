@@ -123,9 +123,14 @@ def noun_phrases(sentences: Iterable[str], max_words: int = 3, limit: int = 800)
     return sorted(found, key=lambda p: (-found[p], p))[:limit]
 
 
-def build_corpus(sentences: list[str], extra_phrases: Iterable[str] = ()) -> list[list[str]]:
-    """Training lines: content sentences, question frames over its phrases, commands, extras."""
+def build_corpus(sentences: list[str], extra_phrases: Iterable[str] = (),
+                 fillers: Iterable[str] = ()) -> list[list[str]]:  # fmt: skip
+    """Training lines: content sentences, question frames over its phrases, commands, extras.
+
+    `fillers` also fill the frames: the words visitors use for the content's things ("blinks").
+    """
     phrases = noun_phrases(sentences, max_words=TEMPLATE_PHRASE_WORDS)
+    phrases += [f for f in dict.fromkeys(" ".join(words_of(f)) for f in fillers) if f and f not in phrases]
     counts = Counter(w for s in sentences for w in words_of(s) if w not in STOP and len(w) > 3)
     subjects = [w for w, _ in counts.most_common(2)] or ["it"]
     lines = [words_of(s) for s in sentences]
@@ -218,12 +223,12 @@ def write_arpa(lines: list[list[str]], out: Path, general: dict[str, float] | No
 
 
 def build_domain_model(sentences: list[str], extra_phrases: Iterable[str] = (), out_dir: Path | None = None,
-                       general_weight: float = GENERAL_WEIGHT) -> DomainModel:  # fmt: skip
+                       general_weight: float = GENERAL_WEIGHT, fillers: Iterable[str] = ()) -> DomainModel:  # fmt: skip
     """Write `domain.lm` and `domain.dict` for the content into out_dir (a temp dir if None)."""
     out_dir = out_dir or Path(tempfile.mkdtemp(prefix="kiosk-lm-"))
     out_dir.mkdir(parents=True, exist_ok=True)
     extra = list(extra_phrases)
-    corpus = build_corpus(sentences, extra)
+    corpus = build_corpus(sentences, extra, fillers)
     general = general_unigrams() if general_weight > 0 else None
     vocab = write_arpa(corpus, out_dir / LM_FILE, general, general_weight)
     generated = build_dictionary(vocab, out_dir / DICT_FILE)

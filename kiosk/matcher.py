@@ -39,7 +39,8 @@ SYNONYM_FACTOR = 0.85
 WORD_EVIDENCE = 0.25
 """Each matched word is some evidence however common it is; rare words add up to 1 more."""
 SHORT_UNKNOWN_FACTOR = 0.3
-"""An unknown word of 1-3 letters is mostly a mistyped little word ("wat"), not a new subject."""
+"""An unknown typed word of 1-3 letters is mostly a mistyped little word ("wat"), not a new subject; a
+spoken one ("flu") is a word the recogniser knows, and counts in full."""
 PART_FACTOR = 0.5
 """A word found only inside a compound ("day" in "day-to-day") is weak evidence."""
 
@@ -60,6 +61,9 @@ class MatchSettings:
     1: multiplied in). Word confidences already count inside the coverage."""
     heard_floor: float = 0.3
     """How much a word the recogniser was not at all sure of still counts (1.0: as much as any)."""
+    sure_word: float = 0.5
+    """Least recognition confidence of at least one word that picks the topic (besides the subject) for
+    a spoken question to be answered outright: below, it is confirmed."""
     max_candidates: int = 3
 
 
@@ -176,8 +180,8 @@ def match(question: str, index: Index, settings: MatchSettings | None = None,
     stems = list(heard)
     unknown = settings.unknown_weight * index.max_idf
     sureness = {s: settings.heard_floor + (1.0 - settings.heard_floor) * heard[s] for s in stems}
-    weights = {s: (index.weight(s) or (unknown if len(s) > 3 else unknown * SHORT_UNKNOWN_FACTOR)) * sureness[s]
-               for s in stems}
+    short = SHORT_UNKNOWN_FACTOR if heard_as is None else 1.0  # a recogniser only says real words, not typos
+    weights = {s: (index.weight(s) or (unknown if len(s) > 3 else unknown * short)) * sureness[s] for s in stems}
     total = sum(weights.values())
     if not stems or total <= 0:
         return Match(question, normalized, Decision.DECLINE)
@@ -208,12 +212,12 @@ def match(question: str, index: Index, settings: MatchSettings | None = None,
         if set(stems) <= subject or (len(matched) == 1 and not any(name <= set(matched) for name in names)):
             # Only the document's subject ("dystonia") was made out, or a single word that is not the
             # topic's whole name: a recogniser that lost most of the question, or forced unrelated speech
-            # onto one content word, leaves just that. Ask rather than answer; and when that word is part
-            # of the topic's name ("birth" of "Birth injury"), the question is about something else that
-            # shares the word ("birth control"): decline.
+            # onto one content word ("what is birth ..."), leaves just that. Ask rather than answer.
             confidence = min(confidence, settings.answer_at - 0.01)
-            if not set(stems) <= subject and matched[0] in index.titles[best]:
-                confidence = min(confidence, settings.confirm_at - 0.01)
+        telling = [heard[s] for s in matched if s not in subject]
+        if telling and max(telling) < settings.sure_word:
+            # The words that pick this topic over the others were the recogniser's guesses.
+            confidence = min(confidence, settings.answer_at - 0.01)
     if confidence >= settings.answer_at:
         decision = Decision.ANSWER
     elif confidence >= settings.confirm_at:

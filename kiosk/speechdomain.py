@@ -15,28 +15,33 @@ from kiosk.content import KnowledgeBase
 from kiosk.dialogue import COMMANDS
 from kiosk.errors import KioskError
 from kiosk.recognizer import DomainModel
+from kiosk.textnorm import synonym_words
 
 _LOGGER = logging.getLogger(__name__)
 
 BUILD_DIR = Path("build") / "speech"
+FILLER_WORDS = 3
+"""Titles and phrasings up to this long fill the question frames ("why do my eyes keep closing")."""
 
 
-def training_text(kb: KnowledgeBase, wake_phrase: str = "hello kiosk") -> tuple[list[str], list[str]]:
-    """(sentences, extra phrases): what visitors hear and what they are likely to say."""
+def training_text(kb: KnowledgeBase, wake_phrase: str = "hello kiosk") -> tuple[list[str], list[str], list[str]]:
+    """(sentences, extra phrases, fillers): what visitors hear, what they are likely to say, and the
+    words and short names they use for the content's things (which fill the question frames)."""
     sentences = [s for t in kb.topics for s in t.sentences]
-    extra = [p for t in kb.topics for p in (t.title, *t.aliases, *t.phrases)]
-    extra += [option for options in COMMANDS.values() for option in options]
+    names = [p for t in kb.topics for p in (t.title, *t.aliases, *t.phrases)]
+    extra = names + [option for options in COMMANDS.values() for option in options]
     extra += [wake_phrase] * 3  # the wake phrase must be easy to hear, or wake mode never wakes
-    return sentences, extra
+    fillers = [n for n in names if len(n.split()) <= FILLER_WORDS] + sorted(synonym_words())
+    return sentences, extra, fillers
 
 
 def enrich(kb: KnowledgeBase, content_dir: Path) -> None:
     """Build the speech files and record them in the knowledge base's extras."""
     from kiosk.langmodel import build_domain_model
 
-    sentences, extra = training_text(kb)
+    sentences, extra, fillers = training_text(kb)
     try:
-        domain = build_domain_model(sentences, extra, content_dir / BUILD_DIR)
+        domain = build_domain_model(sentences, extra, content_dir / BUILD_DIR, fillers=fillers)
     except (KioskError, OSError) as exc:
         _LOGGER.warning("speech vocabulary not built (%s); recognition uses the general model", exc)
         kb.extras.pop("speech", None)
