@@ -19,7 +19,7 @@ import pytest
 from kiosk import lexicon
 from kiosk.asr_pocketsphinx import PocketSphinxRecognizer
 from kiosk.errors import ModelError
-from kiosk.langmodel import DICT_FILE, LM_FILE, build_domain_model, spell_number, words_of
+from kiosk.langmodel import DICT_FILE, LM_FILE, build_corpus, build_domain_model, spell_number, words_of
 from kiosk.parse import parse_document, split_sentences
 from kiosk.recognizer import DomainModel
 
@@ -142,6 +142,23 @@ def test_general_words_are_mixed_in(domain: DomainModel) -> None:
     unigrams = {g[0] for g in tables[0]}
     assert {"music", "weather", "dystonia", "blepharospasm"} <= unigrams
     assert "music" not in domain.words and "dystonia" in domain.words
+
+
+def test_visitors_words_fill_the_question_frames() -> None:
+    """A word visitors use ("blinks") is heard in questions, though the document never says it."""
+    plain = build_corpus(["Blinking may be involuntary."])
+    filled = build_corpus(["Blinking may be involuntary."], fillers=["blinks", "Eyes keep closing"])
+    assert ["why", "do", "my", "blinks"] not in plain
+    assert ["why", "do", "my", "blinks"] in filled and ["tell", "me", "about", "eyes", "keep", "closing"] in filled
+
+
+def test_content_build_teaches_synonyms_and_titles() -> None:
+    from kiosk import content
+    from kiosk.speechdomain import training_text
+
+    kb = content.load(DOCUMENT.parents[1])
+    _, _, fillers = training_text(kb)
+    assert {"blinks", "anxiety", "What dystonia is", "botox"} <= set(fillers)
 
 
 def test_numbers_and_hyphens_are_spoken_words() -> None:

@@ -60,3 +60,38 @@ def test_a_real_english_word_is_not_bent_onto_a_content_word(index):
 
 def test_matching_is_pure_and_repeatable(index):
     assert match("what causes dystonia", index) == match("what causes dystonia", index)
+
+
+def heard(text: str, confidences: dict[str, float] | None = None) -> Transcript:
+    """A recogniser's transcript of `text`: every word sure unless `confidences` says otherwise."""
+    from kiosk.messages import Word
+
+    words = tuple(Word(w, (confidences or {}).get(w, 1.0)) for w in text.split())
+    return Transcript(text, words, min((w.confidence for w in words), default=0.0))
+
+
+@pytest.mark.parametrize("question,topic", [
+    ("what is blepharospasm", "dystonia/eyelids"), ("is dystonia genetic", "dystonia/genetic-changes"),
+    ("what are the symptoms", "dystonia/dystonia-symptoms"), ("what is a stroke", "dystonia/other-disorders/stroke"),
+])  # fmt: skip
+def test_a_clearly_heard_question_is_answered(index, question, topic):
+    result = match(question, index, heard_as=heard(question))
+    assert result.decision.value == "answer" and result.best is not None and result.best.topic_id == topic, result
+
+
+@pytest.mark.parametrize("question,decision", [
+    ("tell me about dystonia", "confirm"),  # only the subject: the recogniser may have lost the rest
+    ("is it genetic", "confirm"),  # one word, not the whole of "Genetic changes"
+    ("what are the symptoms of flu", "decline"),  # "flu" is a word the recogniser heard, not a typo
+])  # fmt: skip
+def test_spoken_questions_with_little_to_go_on_are_not_answered_outright(index, question, decision):
+    assert match(question, index, heard_as=heard(question)).decision.value == decision
+
+
+def test_a_topic_picked_only_by_a_guessed_word_is_confirmed(index):
+    sure = match("does stress affect dystonia", index, heard_as=heard("does stress affect dystonia"))
+    guessed = match("does stress affect dystonia", index,
+                    heard_as=heard("does stress affect dystonia", {"stress": 0.3, "affect": 0.2}))
+    assert sure.decision.value == "answer", sure
+    assert guessed.decision.value == "confirm" and guessed.best is not None and sure.best is not None
+    assert guessed.best.topic_id == sure.best.topic_id
