@@ -16,7 +16,7 @@ from test_asr_pocketsphinx import domain, speak  # noqa: F401  (the module's fix
 
 from kiosk.asr_pocketsphinx import PocketSphinxRecognizer
 from kiosk.audio_in import load_utterance
-from kiosk.denoise import FRAME, suppress_noise
+from kiosk.denoise import FRAME, HOP, NoiseSuppressor, suppress_noise
 from kiosk.recognizer import SAMPLE_RATE, DomainModel
 
 QUESTIONS = ["what is blepharospasm", "how is dystonia treated", "can a stroke cause dystonia",
@@ -96,3 +96,36 @@ def word_errors(ref: list[str], hyp: list[str]) -> int:
         for j, h in enumerate(hyp, 1):
             diag, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, diag + (re.sub("'", "", r) != re.sub("'", "", h)))
     return row[-1]
+
+
+def stream(samples: np.ndarray, speech: np.ndarray, chunk: int = 480) -> np.ndarray:
+    """Feed a NoiseSuppressor as the voice loop does; return its output aligned with the input."""
+    suppressor = NoiseSuppressor()
+    out = np.concatenate([suppressor.process(samples[i : i + chunk], bool(speech[i : i + chunk].any()))
+                          for i in range(0, len(samples), chunk)])  # fmt: skip
+    return out[FRAME - HOP :]
+
+
+def test_the_microphone_stream_is_cleaned_like_a_file(ked: dict[str, bytes]) -> None:
+    clean, noisy = with_noise(ked[QUESTIONS[2]], 20, seed=4)
+    clean, noisy = np.concatenate([np.zeros(16_000, np.float32), clean]), np.concatenate([
+        np.random.default_rng(5).standard_normal(16_000).astype(np.float32) * float(np.std(noisy[:4000])), noisy])
+    speech = np.abs(clean) > 0.01
+    out = stream(noisy, speech)
+    n = len(out)
+    pause = ~np.convolve(speech, np.ones(FRAME), "same").astype(bool)[:n]
+    pause[:SAMPLE_RATE] = False  # the first second builds the estimate
+    print(f"pauses {power_db(noisy[:n][pause]):.1f} -> {power_db(out[pause]):.1f} dB (file: "
+          f"{power_db(suppress_noise(noisy)[:n][pause]):.1f} dB)")
+    assert power_db(out[pause]) < power_db(noisy[:n][pause]) - 8
+    loud = np.abs(clean[:n]) > 0.05
+    assert power_db(out[loud]) > power_db(noisy[:n][loud]) - 3
+    other = stream(noisy, speech, chunk=1000)[: n - 1000]  # the estimate is updated per chunk: close, not equal
+    assert power_db(other - out[: n - 1000]) < power_db(out) - 20
+
+
+def test_clean_microphone_audio_passes_through(ked: dict[str, bytes]) -> None:
+    clean, _ = with_noise(ked[QUESTIONS[3]], 20, seed=6)
+    out = stream(clean, np.abs(clean) > 0.01)
+    n = len(out)
+    assert power_db(out - clean[:n]) < power_db(clean[:n]) - 30
