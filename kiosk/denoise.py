@@ -38,7 +38,7 @@ enough to follow a fan switched on."""
 _WINDOW = np.hanning(FRAME).astype(np.float32)
 
 
-def _frame_powers(frames: FloatArray) -> tuple[npt.NDArray[np.complex64], FloatArray]:
+def _frame_powers(frames: FloatArray) -> tuple[npt.NDArray[np.complex128], FloatArray]:
     spectrum = np.fft.rfft(frames * _WINDOW, axis=1)
     return spectrum, (np.abs(spectrum) ** 2).astype(np.float32)
 
@@ -54,7 +54,7 @@ def _noise_estimate(power: FloatArray) -> FloatArray | None:
     return noise.astype(np.float32)
 
 
-def _cleaned_frames(spectrum: npt.NDArray[np.complex64], power: FloatArray, noise: FloatArray) -> FloatArray:
+def _cleaned_frames(spectrum: npt.NDArray[np.complex128], power: FloatArray, noise: FloatArray) -> FloatArray:
     gain = np.sqrt(np.maximum(1.0 - OVER_SUBTRACTION * noise / np.maximum(power, 1e-20), FLOOR))
     return (np.fft.irfft(spectrum * gain, n=FRAME, axis=1) * _WINDOW).astype(np.float32)
 
