@@ -124,3 +124,13 @@ def test_text_mode_in_a_real_terminal(terminal):
     child.sendline("q")
     child.expect("Goodbye")
     child.expect(pexpect.EOF)
+
+
+def test_a_reader_that_goes_away_is_no_error():
+    """`kiosk content list | head -1`: the pipe closes early; no traceback, a clean exit."""
+    read, write = os.pipe()
+    os.close(read)
+    proc = subprocess.run([*KIOSK, "content", "list"], stdout=write, stderr=subprocess.PIPE, cwd=PROJECT,
+                          text=True, timeout=60)  # fmt: skip
+    os.close(write)
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
