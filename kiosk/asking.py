@@ -76,7 +76,7 @@ def ask_audio(paths: list[Path], settings: Settings, engine: str | None = None) 
     for path in paths:
         start = time.perf_counter()
         try:
-            utterance = load_utterance(path)
+            utterance = load_utterance(path, denoise=rec.denoise)
         except AudioError as exc:
             yield empty_record(path, error=str(exc))
             continue

@@ -175,6 +175,11 @@ def _db(value: float) -> float:
     return 20.0 * float(np.log10(max(value, 1e-12)))
 
 
+def array_from_pcm(pcm: bytes) -> FloatArray:
+    """int16 little-endian bytes to float samples (-1..1): the inverse of pcm_from_array."""
+    return (np.frombuffer(pcm, dtype="<i2").astype(np.float32) / np.float32(32768.0)).astype(np.float32)
+
+
 def pcm_from_array(samples16k: npt.ArrayLike) -> bytes:
     """Float samples (-1..1) to the int16 little-endian bytes every engine takes; overs are clipped."""
     clipped = np.clip(np.asarray(samples16k, dtype=np.float64), -1.0, 1.0)

@@ -142,8 +142,10 @@ def cmd_voice(args: argparse.Namespace, settings: Settings) -> int:
     session = Session(kb, Index(kb), settings.match, on_match=OperatorLog(settings.privacy).record)
     bus, commands = EventBus(), Commands()
     screen = start_screen(settings.screen, bus, commands, [t.title for t in kb.menu()])
-    loop = VoiceLoop(session, recognizer, speaker, microphone_frames(mic),
-                     voice, Caption(), watcher, events=bus, commands=commands)
+    from kiosk.denoise import NoiseSuppressor
+
+    loop = VoiceLoop(session, recognizer, speaker, microphone_frames(mic), voice, Caption(), watcher, events=bus,
+                     commands=commands, suppressor=NoiseSuppressor() if rec.denoise else None)
     start_key_thread(loop)
     try:
         with mic:

@@ -41,6 +41,8 @@ class RecognitionSettings:
     """auto (Vosk when a model is installed, else PocketSphinx), vosk, or pocketsphinx."""
     model_path: str = ""
     """A Vosk model folder outside models/ (also: environment KIOSK_VOSK_MODEL)."""
+    denoise: bool = True
+    """Subtract steady background noise (a fan, hiss) before recognition, live and from files."""
 
 
 @dataclass(frozen=True)

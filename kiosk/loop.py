@@ -18,8 +18,13 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TextIO
+from typing import TextIO
 
+import numpy as np
+
+from kiosk import phrases
+from kiosk.audio_in import array_from_pcm, pcm_from_array
+from kiosk.denoise import NoiseSuppressor
 from kiosk.dialogue import Session, command_of
 from kiosk.endpoint import Endpointer, EndpointSettings, Event
 from kiosk.errors import AudioError
@@ -29,9 +34,6 @@ from kiosk.parse import split_sentences
 from kiosk.recognizer import Recognizer, with_completeness
 from kiosk.speaker import Speaker, StreamSpeaker
 from kiosk.textnorm import tokenize
-
-if TYPE_CHECKING:
-    import numpy as np
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -78,8 +80,6 @@ class Caption:
 
 def tone(sample_rate: int = 22050, hz: float = 660.0, seconds: float = 0.15, level: float = 0.2) -> np.ndarray:
     """A soft, short tone with gentle edges (no click): the "still listening" cue."""
-    import numpy as np
-
     t = np.arange(int(sample_rate * seconds)) / sample_rate
     envelope = np.minimum(1.0, np.minimum(t, seconds - t) / 0.03)
     return (level * envelope * np.sin(2 * np.pi * hz * t)).astype(np.float32)
@@ -92,7 +92,7 @@ class VoiceLoop:
                  frames: Callable[[float], bytes | None], settings: VoiceSettings | None = None,
                  captions: Caption | None = None, watcher: Recognizer | None = None,
                  clock: Callable[[], float] = time.monotonic, events: EventBus | None = None,
-                 commands: Commands | None = None) -> None:
+                 commands: Commands | None = None, suppressor: NoiseSuppressor | None = None) -> None:
         from pocketsphinx import Vad
 
         self.session = session
@@ -106,6 +106,8 @@ class VoiceLoop:
         self.clock = clock
         self.vad = Vad(self.settings.vad_mode, 16000, 0.03)
         self.endpointer = Endpointer(self.settings.endpoint)
+        self.suppressor = suppressor
+        """Takes steady room noise out of what the recogniser hears (the VAD judges the raw audio)."""
         self.preroll: deque[bytes] = deque(maxlen=max(1, round(self.settings.endpoint.preroll_s / 0.03)))
         self.keys: queue.Queue[str] = queue.Queue()
         self.default_rate, self.default_volume = speaker.rate, speaker.volume
@@ -127,6 +129,7 @@ class VoiceLoop:
         self.state = ""
         if isinstance(speaker, StreamSpeaker):
             speaker.on_sentence = self.on_sentence
+            speaker.on_status = self.on_speech_status
 
     # -- the loop ---------------------------------------------------------------------------------
 
@@ -161,6 +164,8 @@ class VoiceLoop:
                 self.watcher.reset()
         if not self.listening():
             return
+        if self.suppressor is not None:
+            frame = pcm_from_array(self.suppressor.process(array_from_pcm(frame), speech))
         silence_before = self.endpointer.silence
         event = self.endpointer.feed(speech)
         if event is Event.START:
@@ -257,6 +262,10 @@ class VoiceLoop:
         """The speaker starts a sentence (its thread): the screen highlights it."""
         index = self.spoken.index(sentence) if sentence in self.spoken else -1
         self.events.publish(KioskEvent("sentence", sentence, index=index))
+
+    def on_speech_status(self, working: bool, detail: str) -> None:
+        """Speech was lost or is back (the speaker's thread): tell the visitor once, in the captions."""
+        self.captions.show("KIOSK", phrases.SPEECH_BACK_NOTE if working else phrases.SPEECH_LOST_NOTE)
 
     def set_state(self, state: str) -> None:
         if state != self.state:

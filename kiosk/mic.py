@@ -20,6 +20,7 @@ from typing import Any
 
 from kiosk.errors import AudioError
 from kiosk.recognizer import SAMPLE_RATE
+from kiosk.retry import Retry
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -208,43 +209,30 @@ class Microphone:
 
 class MicSupervisor:
     """Keeps listening through an unplugged microphone: reports the loss once, reopens with back-off
-    (1 s, 2 s, 4 s ... 30 s), and reports the return, so the kiosk never needs a restart.
+    (kiosk.retry: 1 s, 2 s, 4 s ... 30 s), and reports the return, so the kiosk never needs a restart.
 
     `read` has the Microphone's signature, so the loop does not know the difference.
     """
 
-    BACKOFF = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
-
     def __init__(self, device: int | str | None, on_change: Callable[[bool, str], None],
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.device = device
-        self.on_change = on_change
-        """Called with (True, "microphone: ...") when hearing (again), (False, reason) when it is lost."""
-        self.clock = clock
+        self.retry = Retry(on_change, clock)
+        """on_change gets (True, "microphone: ...") when hearing (again), (False, reason) when it is lost."""
         self.mic: Microphone | None = None
-        self.hearing: bool | None = None
-        self.failures = 0
-        self.next_try = 0.0
-
-    def _report(self, hearing: bool, detail: str) -> None:
-        if hearing != self.hearing:
-            self.hearing = hearing
-            self.on_change(hearing, detail)
 
     def _lost(self, reason: str) -> None:
         if self.mic is not None:
             self.mic.stop()
             self.mic = None
-        self.failures += 1
-        self.next_try = self.clock() + self.BACKOFF[min(self.failures, len(self.BACKOFF)) - 1]
-        _LOGGER.warning("%s; trying again in %.0f s", reason, self.next_try - self.clock())
-        if self.failures >= 2:  # PortAudio only sees devices that existed when it started
+        delay = self.retry.failed(reason)
+        _LOGGER.warning("%s; trying again in %.0f s", reason, delay)
+        if self.retry.failures >= 2:  # PortAudio only sees devices that existed when it started
             _reinitialise_portaudio()
-        self._report(False, reason)
 
     def read(self, timeout: float | None = None) -> bytes | None:
         if self.mic is None:
-            wait = self.next_try - self.clock()
+            wait = self.retry.wait()
             if wait > 0:
                 time.sleep(min(wait, timeout if timeout is not None else wait))
                 return None
@@ -261,8 +249,7 @@ class MicSupervisor:
             self._lost(str(exc))
             return None
         if block is not None:
-            self.failures = 0
-            self._report(True, f"microphone: {self.mic.device_name}")
+            self.retry.succeeded(f"microphone: {self.mic.device_name}")
         return block
 
     def stop(self) -> None:

@@ -24,6 +24,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kiosk.parse import split_sentences
+from kiosk.phrases import SPEECH_BACK
+from kiosk.retry import Retry
 
 if TYPE_CHECKING:  # numpy is loaded with the first sound, not at start-up (the CLI starts in ~0.2 s)
     import numpy as np
@@ -161,7 +163,14 @@ def _read_when_written(name: str, timeout: float = 10.0) -> tuple[np.ndarray, in
 
 
 class StreamSpeaker(Speaker):
-    """Synthesise sentence by sentence and play through a sounddevice OutputStream the kiosk owns."""
+    """Synthesise sentence by sentence and play through a sounddevice OutputStream the kiosk owns.
+
+    A stream is opened per sentence, so a speaker that comes back is used again without a restart. When
+    synthesis or the output fails (device unplugged, espeak-ng broken), the loss is reported once through
+    `on_status`, what is queued meanwhile is dropped at once (the captions carry it, and a speaker that is
+    never "busy" keeps the kiosk listening), and speech is tried again with back-off (kiosk.retry) by saying
+    SPEECH_BACK: heard means it is back, which is reported once too.
+    """
 
     def __init__(self, rate: int = 150, volume: float = 0.9, voice: str = "", device: int | str | None = None,
                  on_sentence: Callable[[str], None] | None = None) -> None:
@@ -169,11 +178,20 @@ class StreamSpeaker(Speaker):
         self.voice = voice
         self.device = device
         self.on_sentence = on_sentence
+        self.on_status: Callable[[bool, str], None] | None = None
+        """Called (on the speaker's thread) with (False, reason) when speech is lost, (True, detail) when back."""
+        self._retry = Retry(self._status_changed, working=True)
+        self._synth: Synthesizer | None = None
         self._queue: queue.Queue[str | tuple[np.ndarray, int] | None] = queue.Queue()
         self._stop = threading.Event()
         self._speaking = threading.Event()
         self._thread = threading.Thread(target=self._run, name="speaker", daemon=True)
         self._thread.start()
+
+    @property
+    def available(self) -> bool:
+        """False from a failure until speech has been heard again."""
+        return self._retry.working is not False
 
     def say(self, text: str) -> None:
         for sentence in split_sentences(text):
@@ -199,28 +217,51 @@ class StreamSpeaker(Speaker):
         self._thread.join(timeout=2)
 
     def _run(self) -> None:
-        synth: Synthesizer | None = None
         while True:
-            item = self._queue.get()
+            down, probe = not self.available, False
+            try:  # while speech is down, wake up when the back-off is over
+                item = self._queue.get(timeout=self._retry.wait() if down else None)
+            except queue.Empty:
+                item, probe = SPEECH_BACK, True
             if item is None:
                 return
-            self._speaking.set()
-            self._stop.clear()
+            if down and not probe and self._retry.wait() > 0:
+                _LOGGER.debug("speech is unavailable: %s not said", "a sound" if isinstance(item, tuple) else item)
+            else:
+                self._attempt(item, probe)
+            if self._queue.empty():
+                self._speaking.clear()
+
+    def _attempt(self, item: str | tuple[np.ndarray, int], probe: bool) -> None:
+        """Say one sentence (or play one sound); a failure of any kind is recorded, never raised."""
+        self._speaking.set()
+        self._stop.clear()
+        try:
+            if isinstance(item, tuple):
+                samples, sample_rate = item
+            else:
+                self._synth = self._synth or Synthesizer(self.voice)
+                samples, sample_rate = self._synth.synthesize(item, self.rate)
+                if self.on_sentence and not probe:
+                    self.on_sentence(item)
+            if self._stop.is_set():
+                return
+            self._play(samples * self.volume, sample_rate)
+        except Exception as exc:  # the loop boundary: a broken voice must not end the kiosk
+            self._synth = None  # made afresh next time: espeak-ng may have been (re)installed meanwhile
+            delay = self._retry.failed(f"speech output failed ({exc})")
+            _LOGGER.warning("speech output failed (%s); captions continue; trying again in %.0f s", exc, delay)
+        else:
+            self._retry.succeeded("speaking" if self.device is None else f"speaking on {self.device}")
+
+    def _status_changed(self, working: bool, detail: str) -> None:
+        if working:  # a warning, so that the journal shows the end of the trouble as well as its start
+            _LOGGER.warning("speech output is back (%s)", detail)
+        if self.on_status is not None:
             try:
-                if isinstance(item, tuple):
-                    samples, sample_rate = item
-                else:
-                    synth = synth or Synthesizer(self.voice)
-                    samples, sample_rate = synth.synthesize(item, self.rate)
-                    if self.on_sentence:
-                        self.on_sentence(item)
-                if not self._stop.is_set():
-                    self._play(samples * self.volume, sample_rate)
-            except Exception as exc:  # the loop boundary: a broken voice must not end the kiosk
-                _LOGGER.warning("speech output failed (%s); captions continue", exc)
-            finally:
-                if self._queue.empty():
-                    self._speaking.clear()
+                self.on_status(working, detail)
+            except Exception:  # a listener's bug must not silence the kiosk
+                _LOGGER.exception("speech status listener failed")
 
     def _play(self, samples: np.ndarray, sample_rate: int) -> None:
         import sounddevice
