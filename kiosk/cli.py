@@ -110,7 +110,7 @@ def cmd_text(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_voice(args: argparse.Namespace, settings: Settings) -> int:
     """The kiosk a visitor meets. With no microphone at all, say so plainly and offer the text mode."""
-    from kiosk.mic import Microphone, audio_available
+    from kiosk.mic import MicSupervisor, audio_available
 
     ok, reason = audio_available()
     if not ok:
@@ -136,7 +136,8 @@ def cmd_voice(args: argparse.Namespace, settings: Settings) -> int:
 
         voice = dataclasses.replace(voice, listen_mode=args.listen)
     speaker = create_speaker(s.enabled, s.rate, s.volume, s.voice, voice.output_device or None)
-    mic = Microphone(voice.input_device or None)
+    mic = MicSupervisor(voice.input_device or None, lambda working, detail: loop.on_mic_status(working, detail),
+                        may_reinitialise=lambda: not speaker.busy())
     from kiosk.oplog import OperatorLog
 
     session = Session(kb, Index(kb), settings.match, on_match=OperatorLog(settings.privacy).record)
@@ -148,9 +149,9 @@ def cmd_voice(args: argparse.Namespace, settings: Settings) -> int:
                      commands=commands, suppressor=NoiseSuppressor() if rec.denoise else None)
     start_key_thread(loop)
     try:
-        with mic:
-            loop.run(getattr(args, "max_seconds", None))
+        loop.run(getattr(args, "max_seconds", None))
     finally:
+        mic.stop()
         speaker.close()
         if screen is not None:
             screen.stop()

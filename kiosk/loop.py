@@ -119,6 +119,7 @@ class VoiceLoop:
         self.watcher_active = False
         self.watcher_quiet = 0
         self.running = True
+        self.mic_lost = False
         self.stopped_at: float | None = None
         """When barge-in last silenced the kiosk (for measurement)."""
         self.events = events or EventBus()
@@ -262,6 +263,15 @@ class VoiceLoop:
         """The speaker starts a sentence (its thread): the screen highlights it."""
         index = self.spoken.index(sentence) if sentence in self.spoken else -1
         self.events.publish(KioskEvent("sentence", sentence, index=index))
+
+    def on_mic_status(self, working: bool, detail: str) -> None:
+        """The microphone was lost or is back (kiosk.mic.MicSupervisor, on this thread): say so once, so a
+        visitor who cannot see the screen knows why nothing is heard. The first opening is not news."""
+        if working and not self.mic_lost:
+            return
+        _LOGGER.warning("%s", detail if working else f"cannot hear: {detail}")
+        self.mic_lost = not working
+        self.say(phrases.MIC_BACK if working else phrases.MIC_LOST)
 
     def on_speech_status(self, working: bool, detail: str) -> None:
         """Speech was lost or is back (the speaker's thread): tell the visitor once, in the captions."""

@@ -215,8 +215,11 @@ class MicSupervisor:
     """
 
     def __init__(self, device: int | str | None, on_change: Callable[[bool, str], None],
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 may_reinitialise: Callable[[], bool] = lambda: True) -> None:  # fmt: skip
         self.device = device
+        self.may_reinitialise = may_reinitialise
+        """Re-initialising PortAudio closes every stream, the speaker's too: the kiosk passes "not speaking"."""
         self.retry = Retry(on_change, clock)
         """on_change gets (True, "microphone: ...") when hearing (again), (False, reason) when it is lost."""
         self.mic: Microphone | None = None
@@ -227,7 +230,7 @@ class MicSupervisor:
             self.mic = None
         delay = self.retry.failed(reason)
         _LOGGER.warning("%s; trying again in %.0f s", reason, delay)
-        if self.retry.failures >= 2:  # PortAudio only sees devices that existed when it started
+        if self.retry.failures >= 2 and self.may_reinitialise():  # PortAudio only sees devices present at its start
             _reinitialise_portaudio()
 
     def read(self, timeout: float | None = None) -> bytes | None:
