@@ -120,8 +120,11 @@ class Synthesizer:
         if self.espeak is not None:
             import soundfile
 
-            proc = subprocess.run([self.espeak, "-v", self.voice or "en-us", "-s", str(rate), "--stdout", text],
-                                  capture_output=True, timeout=30, check=False)
+            # The text goes in on stdin, never as an argument a leading "-" could turn into an option; its own
+            # session keeps a Ctrl-C meant for the kiosk from killing it mid-sentence (a false "failed").
+            proc = subprocess.run([self.espeak, "-v", self.voice or "en-us", "-s", str(rate), "--stdout"],
+                                  input=text.encode(), capture_output=True, timeout=30, check=False,
+                                  start_new_session=True)
             if proc.returncode != 0 or not proc.stdout:
                 raise RuntimeError(f"espeak-ng failed: {proc.stderr.decode(errors='replace').strip()}")
             data, sample_rate = soundfile.read(io.BytesIO(proc.stdout), dtype="float32")
