@@ -45,6 +45,12 @@ PART_FACTOR = 0.5
 """A word found only inside a compound ("day" in "day-to-day") is weak evidence."""
 
 
+DEFINITION_FRAMES = ("{s}", "what is {s}", "what's {s}", "what is a {s}", "tell me about {s}", "explain {s}",
+                     "what does {s} mean", "define {s}", "what is meant by {s}", "what exactly is {s}")
+"""Ways to ask what the document's subject is: when only the subject was heard, these (and nothing else)
+are answered without a "Did you mean"."""
+
+
 @dataclass(frozen=True)
 class MatchSettings:
     answer_at: float = 0.65
@@ -209,7 +215,8 @@ def match(question: str, index: Index, settings: MatchSettings | None = None,
         matched = [s for s in stems if index.hit(s, best_words) > 0]
         best, subject = candidates[0].topic_id, index.subjects[candidates[0].topic_id]
         names = [name - subject or name for name in index.names[best]]  # "Types of dystonia": "types" names it
-        if set(stems) <= subject or (len(matched) == 1 and not any(name <= set(matched) for name in names)):
+        defines = set(stems) <= subject and asks_what_it_is(normalized, index.by_id[best].subject, words, settings)
+        if not defines and (set(stems) <= subject or (len(matched) == 1 and not any(n <= set(matched) for n in names))):
             # Only the document's subject ("dystonia") was made out, or a single word that is not the
             # topic's whole name: a recogniser that lost most of the question, or forced unrelated speech
             # onto one content word ("what is birth ..."), leaves just that. Ask rather than answer.
@@ -225,6 +232,13 @@ def match(question: str, index: Index, settings: MatchSettings | None = None,
     else:
         decision = Decision.DECLINE
     return Match(question, normalized, decision, candidates, round(confidence, 4))
+
+
+def asks_what_it_is(text: str, subject: str, words: Sequence[Word], settings: MatchSettings) -> bool:
+    """ "what is dystonia", every word surely heard: the question a kiosk hears most is answered outright."""
+    sure = bool(words) and min(w.confidence for w in words) >= settings.sure_word
+    frames = {f.format(s=subject.lower()) for f in DEFINITION_FRAMES}
+    return sure and bool(subject) and " ".join(tokenize(text)) in frames
 
 
 def timed_match(question: str, index: Index, settings: MatchSettings | None = None) -> tuple[Match, float]:

@@ -71,6 +71,7 @@ def heard(text: str, confidences: dict[str, float] | None = None) -> Transcript:
 
 
 @pytest.mark.parametrize("question,topic", [
+    ("what is dystonia", "dystonia/dystonia"), ("tell me about dystonia", "dystonia/dystonia"),
     ("what is blepharospasm", "dystonia/eyelids"), ("is dystonia genetic", "dystonia/genetic-changes"),
     ("what are the symptoms", "dystonia/dystonia-symptoms"), ("what is a stroke", "dystonia/other-disorders/stroke"),
 ])  # fmt: skip
@@ -80,7 +81,7 @@ def test_a_clearly_heard_question_is_answered(index, question, topic):
 
 
 @pytest.mark.parametrize("question,decision", [
-    ("tell me about dystonia", "confirm"),  # only the subject: the recogniser may have lost the rest
+    ("what can i do about dystonia", "confirm"),  # only the subject: the recogniser may have lost the rest
     ("is it genetic", "confirm"),  # one word, not the whole of "Genetic changes"
     ("what are the symptoms of flu", "decline"),  # "flu" is a word the recogniser heard, not a typo
 ])  # fmt: skip
@@ -95,3 +96,8 @@ def test_a_topic_picked_only_by_a_guessed_word_is_confirmed(index):
     assert sure.decision.value == "answer", sure
     assert guessed.decision.value == "confirm" and guessed.best is not None and sure.best is not None
     assert guessed.best.topic_id == sure.best.topic_id
+
+
+def test_what_is_the_subject_is_answered_only_when_surely_heard(index):
+    unsure = match("what is dystonia", index, heard_as=heard("what is dystonia", {"what": 0.3, "is": 0.2}))
+    assert unsure.decision.value == "confirm", unsure
