@@ -18,13 +18,9 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TextIO
-
-import numpy as np
+from typing import TYPE_CHECKING, TextIO
 
 from kiosk import phrases
-from kiosk.audio_in import array_from_pcm, pcm_from_array
-from kiosk.denoise import NoiseSuppressor
 from kiosk.dialogue import Session, command_of
 from kiosk.endpoint import Endpointer, EndpointSettings, Event
 from kiosk.errors import AudioError
@@ -34,6 +30,11 @@ from kiosk.parse import split_sentences
 from kiosk.recognizer import Recognizer, with_completeness
 from kiosk.speaker import Speaker, StreamSpeaker
 from kiosk.textnorm import tokenize
+
+if TYPE_CHECKING:  # numpy and the audio stack load with the first sound: `kiosk ask --text` starts in ~0.2 s
+    import numpy as np
+
+    from kiosk.denoise import NoiseSuppressor
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -80,6 +81,8 @@ class Caption:
 
 def tone(sample_rate: int = 22050, hz: float = 660.0, seconds: float = 0.15, level: float = 0.2) -> np.ndarray:
     """A soft, short tone with gentle edges (no click): the "still listening" cue."""
+    import numpy as np
+
     t = np.arange(int(sample_rate * seconds)) / sample_rate
     envelope = np.minimum(1.0, np.minimum(t, seconds - t) / 0.03)
     return (level * envelope * np.sin(2 * np.pi * hz * t)).astype(np.float32)
@@ -166,6 +169,8 @@ class VoiceLoop:
         if not self.listening():
             return
         if self.suppressor is not None:
+            from kiosk.audio_in import array_from_pcm, pcm_from_array
+
             frame = pcm_from_array(self.suppressor.process(array_from_pcm(frame), speech))
         silence_before = self.endpointer.silence
         event = self.endpointer.feed(speech)
