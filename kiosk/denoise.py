@@ -35,6 +35,9 @@ LIVE_WINDOW_S = 4.0
 """The microphone's noise is judged over this much recent audio: long enough to hold pauses, short
 enough to follow a fan switched on."""
 
+UPDATE_FRAMES = 32
+"""The microphone's estimate is remade every 32 hops (0.26 s): noise changes slower than that."""
+
 _WINDOW = np.hanning(FRAME).astype(np.float32)
 
 
@@ -98,6 +101,10 @@ class NoiseSuppressor:
         self._noise: deque[FloatArray] = deque(maxlen=size)
         self._speech: deque[FloatArray] = deque(maxlen=size)
         self._norm = float((_WINDOW**2).reshape(FRAME // HOP, HOP).sum(axis=0).mean())
+        self._estimate = np.zeros(FRAME // 2 + 1, dtype=np.float32)
+        self._since = UPDATE_FRAMES
+        """Frames since the estimate was made: it is remade every UPDATE_FRAMES (a full remake per frame
+        cost 0.6 ms of each 30 ms)."""
 
     def process(self, chunk: FloatArray, speech: bool) -> FloatArray:
         """Cleaned samples of the audio so far (as many as complete frames allow; none for a tiny chunk)."""
@@ -108,7 +115,10 @@ class NoiseSuppressor:
             return np.zeros(0, dtype=np.float32)
         spectrum, power = _frame_powers(np.lib.stride_tricks.sliding_window_view(data, FRAME)[::HOP][:frames_n])
         (self._speech if speech else self._noise).extend(power)
-        cleaned = _cleaned_frames(spectrum, power, self.noise())
+        self._since += frames_n
+        if self._since >= UPDATE_FRAMES:
+            self._estimate, self._since = self.noise(), 0
+        cleaned = _cleaned_frames(spectrum, power, self._estimate)
         out = np.zeros(frames_n * HOP + FRAME - HOP, dtype=np.float32)
         out[: FRAME - HOP] = self._overlap
         for i in range(frames_n):
