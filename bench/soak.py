@@ -99,7 +99,7 @@ def soak_spoken(n: int) -> None:
         start = time.perf_counter()
         missed = 0
         for i in range(n):
-            if i in (0, max(1, n // 10), n // 2):
+            if i in (0, 1, 2, 10, max(1, n // 10), n // 2):
                 samples.append((i, proc_status(proc.pid)))
             audio.play_into_mic(files[i % len(files)])
             if not heard.acquire(timeout=8):

@@ -123,8 +123,10 @@ def cmd_voice(args: argparse.Namespace, settings: Settings) -> int:
     from kiosk.screen import start_screen
     from kiosk.speaker import create_speaker
     from kiosk.speechdomain import load_for_speech
+    from kiosk.textnorm import english_words
 
     kb, domain = load_for_speech(settings.content_dir)
+    english_words()  # the typo check's word list (18 MB, 0.1 s): loaded now, not on the first visitor's question
     rec, voice, s = settings.recognition, settings.voice, settings.speech
     engine = getattr(args, "engine", None) or rec.engine
     model_path = Path(rec.model_path) if rec.model_path else None
