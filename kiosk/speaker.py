@@ -197,10 +197,12 @@ class StreamSpeaker(Speaker):
         return self._retry.working is not False
 
     def say(self, text: str) -> None:
+        self._stop.clear()  # here, not when a sentence is taken: a stop between two sentences must hold
         for sentence in split_sentences(text):
             self._queue.put(sentence)
 
     def play(self, samples: np.ndarray, sample_rate: int) -> None:
+        self._stop.clear()
         self._queue.put((samples, sample_rate))
 
     def stop(self) -> None:
@@ -212,7 +214,8 @@ class StreamSpeaker(Speaker):
                 break
 
     def busy(self) -> bool:
-        return self._speaking.is_set() or not self._queue.empty()
+        """Stopped counts as done at once, while the output stream is still closing: the kiosk listens again."""
+        return (self._speaking.is_set() and not self._stop.is_set()) or not self._queue.empty()
 
     def close(self) -> None:
         self.stop()
@@ -226,6 +229,7 @@ class StreamSpeaker(Speaker):
                 item = self._queue.get(timeout=self._retry.wait() if down else None)
             except queue.Empty:
                 item, probe = SPEECH_BACK, True
+                self._stop.clear()  # the speaker's own attempt: an old stop does not cancel it
             if item is None:
                 return
             if down and not probe and self._retry.wait() > 0:
@@ -238,7 +242,6 @@ class StreamSpeaker(Speaker):
     def _attempt(self, item: str | tuple[np.ndarray, int], probe: bool) -> None:
         """Say one sentence (or play one sound); a failure of any kind is recorded, never raised."""
         self._speaking.set()
-        self._stop.clear()
         try:
             if isinstance(item, tuple):
                 samples, sample_rate = item

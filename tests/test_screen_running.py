@@ -186,7 +186,7 @@ def run(virtual_audio: VirtualAudio, tmp_path_factory: pytest.TempPathFactory) -
 
                 halt = kiosk.play(stop, "stop")
                 stopped = kiosk.wait_caption(lambda c: c.text.startswith("(stopped by voice"), halt.start, SLOW_S)
-                settle(lambda: current(page) == [], 5.0)
+                settle(lambda: current(page) == [] and page.get_attribute("body", "data-state") == "listening", 5.0)
                 highlight_after_stop = current(page)
                 state_after_stop = page.get_attribute("body", "data-state") or ""
                 shots["stopped"] = screenshot(page, "4-after-stop")
