@@ -41,20 +41,37 @@ UPDATE_FRAMES = 32
 _WINDOW = np.hanning(FRAME).astype(np.float32)
 
 
-def _frame_powers(frames: FloatArray) -> tuple[npt.NDArray[np.complex128], FloatArray]:
-    spectrum = np.fft.rfft(frames * _WINDOW, axis=1)
-    return spectrum, (np.abs(spectrum) ** 2).astype(np.float32)
+def _analyse(x: FloatArray) -> tuple[int, npt.NDArray[np.complex128], FloatArray]:
+    """(number of whole frames, their spectra, their power spectra) of x, frames HOP apart."""
+    frames_n = 1 + (len(x) - FRAME) // HOP if len(x) >= FRAME else 0
+    frames = np.lib.stride_tricks.sliding_window_view(x, FRAME)[::HOP][:frames_n] if frames_n else x[:0]
+    spectrum = np.fft.rfft(frames * _WINDOW, axis=1) if frames_n else np.zeros((0, FRAME // 2 + 1), np.complex128)
+    return frames_n, spectrum, (np.abs(spectrum) ** 2).astype(np.float32)
+
+
+def _overlap_add(frames: FloatArray, length: int) -> FloatArray:
+    """Frames summed back into one signal of `length` samples, each HOP after the one before."""
+    out = np.zeros(length, dtype=np.float32)
+    for i, frame in enumerate(frames):
+        out[i * HOP : i * HOP + FRAME] += frame
+    return out
+
+
+def _loudest(power: FloatArray) -> FloatArray:
+    """Mean spectrum of the loudest QUIET_SHARE of the frames: what stands for the speech."""
+    share = max(1, int(len(power) * QUIET_SHARE))
+    return power[np.argsort(power.sum(axis=1))[-share:]].mean(axis=0)
+
+
+def _is_clean(noise: FloatArray, speech: FloatArray) -> bool:
+    return bool(noise.sum() * 10 ** (CLEAN_SNR_DB / 10) <= speech.sum())
 
 
 def _noise_estimate(power: FloatArray) -> FloatArray | None:
     """Mean spectrum of the quietest frames, or None when the noise is far enough below the speech."""
-    order = np.argsort(power.sum(axis=1))
-    share = max(1, int(len(order) * QUIET_SHARE))
-    noise = power[order[:share]].mean(axis=0)
-    speech = power[order[-share:]].mean(axis=0)
-    if noise.sum() * 10 ** (CLEAN_SNR_DB / 10) <= speech.sum():
-        return None
-    return noise.astype(np.float32)
+    share = max(1, int(len(power) * QUIET_SHARE))
+    noise = power[np.argsort(power.sum(axis=1))[:share]].mean(axis=0)
+    return None if _is_clean(noise, _loudest(power)) else noise.astype(np.float32)
 
 
 def _cleaned_frames(spectrum: npt.NDArray[np.complex128], power: FloatArray, noise: FloatArray) -> FloatArray:
@@ -65,19 +82,14 @@ def _cleaned_frames(spectrum: npt.NDArray[np.complex128], power: FloatArray, noi
 def suppress_noise(samples: FloatArray) -> FloatArray:
     """The samples with the recording's steady background noise subtracted (same length, float32)."""
     x = np.asarray(samples, dtype=np.float32)
-    frames_n = 1 + (len(x) - FRAME) // HOP if len(x) >= FRAME else 0
+    frames_n, spectrum, power = _analyse(x)
     if frames_n < MIN_FRAMES:
         return x
-    spectrum, power = _frame_powers(np.lib.stride_tricks.sliding_window_view(x, FRAME)[::HOP][:frames_n])
     noise = _noise_estimate(power)
     if noise is None:
         return x
-    cleaned = _cleaned_frames(spectrum, power, noise)
-    out = np.zeros(len(x), dtype=np.float32)
-    weight = np.zeros(len(x), dtype=np.float32)
-    for i in range(frames_n):  # overlap-add, normalised by the summed squared window
-        out[i * HOP : i * HOP + FRAME] += cleaned[i]
-        weight[i * HOP : i * HOP + FRAME] += _WINDOW**2
+    out = _overlap_add(_cleaned_frames(spectrum, power, noise), len(x))
+    weight = _overlap_add(np.broadcast_to(_WINDOW**2, (frames_n, FRAME)), len(x))  # the summed squared window
     covered = weight > 1e-3
     out[covered] /= weight[covered]
     out[~covered] = x[~covered]
@@ -109,20 +121,16 @@ class NoiseSuppressor:
     def process(self, chunk: FloatArray, speech: bool) -> FloatArray:
         """Cleaned samples of the audio so far (as many as complete frames allow; none for a tiny chunk)."""
         data = np.concatenate([self._input, np.asarray(chunk, dtype=np.float32)])
-        frames_n = 1 + (len(data) - FRAME) // HOP if len(data) >= FRAME else 0
+        frames_n, spectrum, power = _analyse(data)
         if frames_n == 0:
             self._input = data
             return np.zeros(0, dtype=np.float32)
-        spectrum, power = _frame_powers(np.lib.stride_tricks.sliding_window_view(data, FRAME)[::HOP][:frames_n])
         (self._speech if speech else self._noise).extend(power)
         self._since += frames_n
         if self._since >= UPDATE_FRAMES:
             self._estimate, self._since = self.noise(), 0
-        cleaned = _cleaned_frames(spectrum, power, self._estimate)
-        out = np.zeros(frames_n * HOP + FRAME - HOP, dtype=np.float32)
-        out[: FRAME - HOP] = self._overlap
-        for i in range(frames_n):
-            out[i * HOP : i * HOP + FRAME] += cleaned[i]
+        out = _overlap_add(_cleaned_frames(spectrum, power, self._estimate), frames_n * HOP + FRAME - HOP)
+        out[: FRAME - HOP] += self._overlap
         self._overlap = out[frames_n * HOP :].copy()
         self._input = data[frames_n * HOP :]
         return out[: frames_n * HOP] / self._norm
@@ -132,9 +140,6 @@ class NoiseSuppressor:
         if len(self._noise) < MIN_FRAMES:
             return np.zeros(FRAME // 2 + 1, dtype=np.float32)
         noise = np.mean(np.stack(self._noise), axis=0)
-        if self._speech:
-            speech = np.stack(self._speech)
-            loud = speech[np.argsort(speech.sum(axis=1))[-max(1, int(len(speech) * QUIET_SHARE)) :]].mean(axis=0)
-            if noise.sum() * 10 ** (CLEAN_SNR_DB / 10) <= loud.sum():
-                return np.zeros_like(noise)
+        if self._speech and _is_clean(noise, _loudest(np.stack(self._speech))):
+            return np.zeros_like(noise)
         return noise.astype(np.float32)
