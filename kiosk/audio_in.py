@@ -236,10 +236,11 @@ def load_utterance(path: Path, max_seconds: float = MAX_SECONDS, denoise: bool =
     duration_s = len(samples) / rate
     peak = min(1.0, float(np.max(np.abs(samples))))
     audio16k = to_16k(samples, rate)
-    gain_db = normalise_gain(audio16k)[1]
+    boosted, gain_db = normalise_gain(audio16k)
     vad_db = vad_gain_db(audio16k, gain_db)  # the VAD judges the recording as it is: noise and all
     segments = speech_segments(pcm_from_array(_scale(audio16k, vad_db)))
-    boosted = normalise_gain(suppress_noise(audio16k) if denoise else audio16k)[0]
+    if denoise:  # the recogniser hears it cleaned
+        boosted = normalise_gain(suppress_noise(audio16k))[0]
     speech_s = sum(end - start for start, end in segments) / SAMPLE_RATE
     pcm = pcm_from_array(trim_to_speech(boosted, segments))
     _LOGGER.debug(

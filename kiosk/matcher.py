@@ -211,12 +211,15 @@ def match(question: str, index: Index, settings: MatchSettings | None = None,
     confidence = candidates[0].coverage
     if heard_as is not None:
         confidence *= (1.0 - settings.asr_weight * (1.0 - heard_as.confidence)) * heard_as.completeness
-        best_words = index.fields[candidates[0].topic_id]
-        matched = [s for s in stems if index.hit(s, best_words) > 0]
-        best, subject = candidates[0].topic_id, index.subjects[candidates[0].topic_id]
+        best = candidates[0].topic_id
+        subject = index.subjects[best]
+        matched = [s for s in stems if index.hit(s, index.fields[best]) > 0]
+        only_subject = set(stems) <= subject
         names = [name - subject or name for name in index.names[best]]  # "Types of dystonia": "types" names it
-        defines = set(stems) <= subject and asks_what_it_is(normalized, index.by_id[best].subject, words, settings)
-        if not defines and (set(stems) <= subject or (len(matched) == 1 and not any(n <= set(matched) for n in names))):
+        one_partial_word = len(matched) == 1 and not any(name <= set(matched) for name in names)
+        if only_subject and asks_what_it_is(normalized, index.by_id[best].subject, words, settings):
+            pass  # "what is dystonia", surely heard: answered like any other question
+        elif only_subject or one_partial_word:
             # Only the document's subject ("dystonia") was made out, or a single word that is not the
             # topic's whole name: a recogniser that lost most of the question, or forced unrelated speech
             # onto one content word ("what is birth ..."), leaves just that. Ask rather than answer.
