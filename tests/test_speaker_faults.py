@@ -53,6 +53,16 @@ def answered(kiosk: LiveKiosk, after: float, timeout: float = 10.0) -> Caption:
     return caption
 
 
+def speech_returns(kiosk: LiveKiosk, question: Path, since: float) -> tuple[Caption | None, Caption]:
+    """After the repair: the "I can speak again" note (None if it never came), then the answer to one more
+    question, given four seconds to be spoken."""
+    back = kiosk.wait_caption(lambda c: c.text == SPEECH_BACK_NOTE, since, BACK_WITHIN_S)
+    kiosk.wait_quiet()
+    again = answered(kiosk, kiosk.play(question, QUESTION).start)
+    time.sleep(4.0)
+    return back, again
+
+
 def test_retry_backs_off_and_reports_each_change_once() -> None:
     clock, changes = Clock(), []
     retry = Retry(lambda working, why: changes.append((working, why)), clock, working=True)
@@ -85,10 +95,7 @@ def test_named_speaker_unplugged_mid_answer_captions_carry_on_and_speech_returns
             audio.restore()
             replugged = time.monotonic()
             with audio.recorder() as recorder:
-                back = kiosk.wait_caption(lambda c: c.text == SPEECH_BACK_NOTE, replugged, BACK_WITHIN_S)
-                kiosk.wait_quiet()
-                again = answered(kiosk, kiosk.play(question, QUESTION).start)
-                time.sleep(4.0)
+                back, again = speech_returns(kiosk, question, replugged)
             running = kiosk.proc.poll() is None
         finally:
             speaker, _ = kiosk.close()
@@ -173,10 +180,7 @@ def test_broken_speech_engine_captions_carry_on_and_speech_returns(tmp_path: Pat
             silent = kiosk.turn(question, QUESTION)
             repaired = time.monotonic()
             flag.unlink()
-            back = kiosk.wait_caption(lambda c: c.text == SPEECH_BACK_NOTE, repaired, BACK_WITHIN_S)
-            kiosk.wait_quiet()
-            again = answered(kiosk, kiosk.play(question, QUESTION).start)
-            time.sleep(4.0)
+            back, again = speech_returns(kiosk, question, repaired)
             running = kiosk.proc.poll() is None
         finally:
             speaker, _ = kiosk.close()
