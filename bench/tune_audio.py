@@ -16,6 +16,8 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from ps_wer import edit_distance
+
 from kiosk.audio_in import load_utterance
 from kiosk.config import load_settings
 from kiosk.matcher import Index, MatchSettings, match
@@ -25,13 +27,9 @@ from kiosk.speechdomain import load_for_speech
 
 
 def wer(ref: str, hyp: str) -> tuple[int, int]:
+    """(word errors, reference words), apostrophes and case ignored."""
     r, h = ref.lower().replace("'", "").split(), hyp.lower().replace("'", "").split()
-    d = list(range(len(h) + 1))
-    for i, rw in enumerate(r, 1):
-        prev, d[0] = d[0], i
-        for j, hw in enumerate(h, 1):
-            prev, d[j] = d[j], min(d[j] + 1, d[j - 1] + 1, prev + (rw != hw))
-    return d[len(h)], len(r)
+    return edit_distance(r, h), len(r)
 
 
 def transcribe(audio_dir: Path, engine: str) -> list[dict]:
