@@ -43,12 +43,16 @@ SHORT_UNKNOWN_FACTOR = 0.3
 spoken one ("flu") is a word the recogniser knows, and counts in full."""
 PART_FACTOR = 0.5
 """A word found only inside a compound ("day" in "day-to-day") is weak evidence."""
-
-
-DEFINITION_FRAMES = ("{s}", "what is {s}", "what's {s}", "what is a {s}", "tell me about {s}", "explain {s}",
-                     "what does {s} mean", "define {s}", "what is meant by {s}", "what exactly is {s}")
-"""Ways to ask what the document's subject is: when only the subject was heard, these (and nothing else)
-are answered without a "Did you mean"."""
+DEFINITION_WORDS = frozenset("what is what's a an tell me about explain does mean define meant by exactly".split())
+"""The words of asking what something is ("what is ...", "tell me about ...", "what does ... mean"). A
+spoken question of only these and the document's subject is answered without a "Did you mean"; any
+other word beside the subject ("what can I do about dystonia") may belong to a lost question."""
+TIE_MARGIN = 0.005
+"""Coverages this close are a tie: the words cannot tell the topics apart."""
+WHOLE_QUESTION_WORDS = 4
+"""A question of this many words, every one surely heard, is answered even on one telling word."""
+PARENT_MARGIN = 0.05
+"""A list explaining this little less than its tied items answers instead of any one of them."""
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,9 @@ class MatchSettings:
     sure_word: float = 0.5
     """Least recognition confidence of at least one word that picks the topic (besides the subject) for
     a spoken question to be answered outright: below, it is confirmed."""
+    sure_question: float = 0.7
+    """Least confidence of every word of a long spoken question for one telling word to be answered
+    outright. Forced out-of-scope speech reached 0.69 ("what is diabetes" heard "what does my relief")."""
     max_candidates: int = 3
 
 
@@ -168,6 +175,10 @@ class Index:
         return best
 
 
+Scored = list[tuple[float, float, Candidate]]
+"""(coverage with tie-breaks, coverage, candidate), best first."""
+
+
 def token_confidences(words: Sequence[Word]) -> list[float]:
     """One confidence per token of the words' text ("huntington's" is one token, "day-to-day" too)."""
     return [w.confidence for w in words for _ in tokenize(w.text)]
@@ -191,7 +202,7 @@ def match(question: str, index: Index, settings: MatchSettings | None = None,
     total = sum(weights.values())
     if not stems or total <= 0:
         return Match(question, normalized, Decision.DECLINE)
-    scored: list[tuple[float, float, Candidate]] = []
+    scored: Scored = []
     for topic_id, topic_words in index.fields.items():
         hits = {s: index.hit(s, topic_words) for s in weights}
         explained = sum(w * hits[s] for s, w in weights.items())
@@ -205,6 +216,7 @@ def match(question: str, index: Index, settings: MatchSettings | None = None,
         tie = 0.02 * named - 0.0001 * len(index.by_id[topic_id].text.split())
         scored.append((coverage + tie, coverage, Candidate(topic_id, round(coverage, 4), round(coverage, 4))))
     scored.sort(key=lambda item: item[0], reverse=True)
+    scored = prefer_common_parent(scored, index)
     candidates = tuple(c for _, _, c in scored[: settings.max_candidates])
     if not candidates:
         return Match(question, normalized, Decision.DECLINE)
@@ -217,12 +229,14 @@ def match(question: str, index: Index, settings: MatchSettings | None = None,
         only_subject = set(stems) <= subject
         names = [name - subject or name for name in index.names[best]]  # "Types of dystonia": "types" names it
         one_partial_word = len(matched) == 1 and not any(name <= set(matched) for name in names)
+        whole = len(words) >= WHOLE_QUESTION_WORDS and surely_heard(words, settings.sure_question)
         if only_subject and asks_what_it_is(normalized, index.by_id[best].subject, words, settings):
             pass  # "what is dystonia", surely heard: answered like any other question
-        elif only_subject or one_partial_word:
+        elif only_subject or (one_partial_word and not whole):
             # Only the document's subject ("dystonia") was made out, or a single word that is not the
             # topic's whole name: a recogniser that lost most of the question, or forced unrelated speech
-            # onto one content word ("what is birth ..."), leaves just that. Ask rather than answer.
+            # onto one content word ("what is birth ..."), leaves just that. Ask rather than answer; but
+            # a long question heard surely throughout ("why do I have trouble swallowing") is what it says.
             confidence = min(confidence, settings.answer_at - 0.01)
         telling = [heard[s] for s in matched if s not in subject]
         if telling and max(telling) < settings.sure_word:
@@ -237,11 +251,31 @@ def match(question: str, index: Index, settings: MatchSettings | None = None,
     return Match(question, normalized, decision, candidates, round(confidence, 4))
 
 
+def prefer_common_parent(scored: Scored, index: Index) -> Scored:
+    """Items of one list that explain a question equally well ("does it affect ..." ties Neck, Face and
+    Hand) mean the question is about the list: its parent goes first, when it explains nearly as much.
+    Picking one of the tied items would be a coin toss presented as an answer."""
+    if len(scored) < 2 or scored[0][1] - scored[1][1] > TIE_MARGIN:
+        return scored
+    parents = {index.by_id[c.topic_id].parent for _, coverage, c in scored if coverage >= scored[0][1] - TIE_MARGIN}
+    parent = parents.pop() if len(parents) == 1 else ""
+    if not parent:
+        return scored
+    for position, (_, coverage, candidate) in enumerate(scored):
+        if candidate.topic_id == parent and coverage >= scored[0][1] - PARENT_MARGIN:
+            return [scored[position]] + scored[:position] + scored[position + 1 :]
+    return scored
+
+
 def asks_what_it_is(text: str, subject: str, words: Sequence[Word], settings: MatchSettings) -> bool:
     """ "what is dystonia", every word surely heard: the question a kiosk hears most is answered outright."""
-    sure = bool(words) and min(w.confidence for w in words) >= settings.sure_word
-    frames = {f.format(s=subject.lower()) for f in DEFINITION_FRAMES}
-    return sure and bool(subject) and " ".join(tokenize(text)) in frames
+    asked = set(tokenize(text)) - set(tokenize(subject))
+    return bool(subject) and asked <= DEFINITION_WORDS and surely_heard(words, settings.sure_word)
+
+
+def surely_heard(words: Sequence[Word], least: float) -> bool:
+    """Every word heard with at least this confidence: what is left is the question, not a guess."""
+    return bool(words) and min(w.confidence for w in words) >= least
 
 
 def timed_match(question: str, index: Index, settings: MatchSettings | None = None) -> tuple[Match, float]:

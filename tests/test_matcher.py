@@ -98,6 +98,24 @@ def test_a_topic_picked_only_by_a_guessed_word_is_confirmed(index):
     assert guessed.best.topic_id == sure.best.topic_id
 
 
+def test_a_long_question_heard_surely_throughout_is_answered_on_one_telling_word(index):
+    question = "why do i have trouble swallowing"
+    sure = match(question, index, heard_as=heard(question))
+    doubtful = match(question, index, heard_as=heard(question, {"why": 0.6}))
+    short = match("what is swallowing", index, heard_as=heard("what is swallowing"))
+    assert sure.decision.value == "answer" and sure.best is not None, sure
+    assert sure.best.topic_id == "dystonia/face-head-and-neck"
+    assert doubtful.decision.value == "confirm", doubtful  # one word below sure_question: maybe forced speech
+    assert short.decision.value == "confirm", short  # three words: too little to rule out a forced word
+
+
+def test_items_of_one_list_tied_on_the_question_give_way_to_the_list(index):
+    result = match("what does dystonia affect", index)
+    assert result.best is not None and result.best.topic_id == "dystonia/areas-of-the-body-affected-may", result
+    named = match("does dystonia affect the neck", index)
+    assert named.best is not None and named.best.topic_id == "dystonia/neck", named
+
+
 def test_what_is_the_subject_is_answered_only_when_surely_heard(index):
     unsure = match("what is dystonia", index, heard_as=heard("what is dystonia", {"what": 0.3, "is": 0.2}))
     assert unsure.decision.value == "confirm", unsure
