@@ -29,8 +29,8 @@ from kiosk.textnorm import (
 )
 from kiosk.topics import Topic
 
-FIELD_WEIGHTS = {"title": 1.0, "alias": 1.0, "phrase": 0.95, "parent": 0.9, "body": 0.75, "subject": 0.75,
-                 "context": 0.45}
+FIELD_WEIGHTS = {"title": 1.0, "alias": 1.0, "phrase": 0.95, "item": 0.95, "parent": 0.9, "body": 0.75,
+                 "subject": 0.75, "context": 0.45}
 """How strongly a word found in each part of a topic counts for it. An item hears its list's title
 and phrasings ("parent") a little more weakly than the list itself, so a general question goes to
 the list and a question naming the item goes to the item."""
@@ -47,6 +47,9 @@ DEFINITION_WORDS = frozenset("what is what's a an tell me about explain does mea
 """The words of asking what something is ("what is ...", "tell me about ...", "what does ... mean"). A
 spoken question of only these and the document's subject is answered without a "Did you mean"; any
 other word beside the subject ("what can I do about dystonia") may belong to a lost question."""
+SHORT_ITEM_WORDS = 6
+"""A list item this short ("May worsen with stress, fatigue or anxiety") is its own name, though its title
+keeps only the start: its words count as the topic's phrasings, not as body text."""
 TIE_MARGIN = 0.005
 """Coverages this close are a tie: the words cannot tell the topics apart."""
 WHOLE_QUESTION_WORDS = 4
@@ -132,6 +135,10 @@ class Index:
         yield "alias", topic.aliases
         yield "phrase", topic.phrases
         yield "body", topic.sentences
+        if topic.kind == "item" and len(topic.sentences) == 1:
+            own = [t for t in content_tokens(topic.sentences[0]) if t not in set(content_tokens(topic.context))]
+            if len(own) <= SHORT_ITEM_WORDS:
+                yield "item", [" ".join(own)]
         yield "context", [topic.context]
         yield "subject", [topic.subject]
         if topic.parent:

@@ -116,6 +116,13 @@ def test_items_of_one_list_tied_on_the_question_give_way_to_the_list(index):
     assert named.best is not None and named.best.topic_id == "dystonia/neck", named
 
 
+def test_a_short_list_item_is_named_by_all_of_its_words(index):
+    # "May worsen with stress, fatigue or anxiety" is titled "... May worsen with stress"; fatigue names it too
+    result = match("does fatigue affect my dystonia", index)
+    assert result.decision.value == "answer" and result.best is not None, result
+    assert result.best.topic_id == "dystonia/dystonia-symptoms/may-worsen-with-stress"
+
+
 def test_what_is_the_subject_is_answered_only_when_surely_heard(index):
     unsure = match("what is dystonia", index, heard_as=heard("what is dystonia", {"what": 0.3, "is": 0.2}))
     assert unsure.decision.value == "confirm", unsure
