@@ -1,6 +1,10 @@
 """Speak the kiosk's own question set (bench/questions-own.jsonl) with several synthetic voices.
 
     .venv/bin/python bench/make_own_audio.py --out /tmp/own-audio
+    .venv/bin/python bench/make_own_audio.py --out /tmp/own-pause --pause 1.0
+
+`--pause S`: each question of three words or more is spoken in two halves joined by S seconds of
+silence, as a person who stops mid-question would (the halves are separate utterances of the voice).
 
 Writes 16 kHz mono WAVs and manifest.jsonl. Voices: festival ked and kal diphones, flite's awb and
 rms, espeak-ng (en-us, en-gb+f3) — a different set of questions and partly different voices from
@@ -13,6 +17,7 @@ import argparse
 import json
 import subprocess
 import tempfile
+import wave
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,18 +43,44 @@ def synth(voice: str, text: str, out: Path) -> bool:
     return True
 
 
+def synth_with_pause(voice: str, text: str, out: Path, pause_s: float) -> bool:
+    """The first and second half of the question's words, spoken apart, with silence between."""
+    words = text.split()
+    halves = [" ".join(words[: len(words) // 2]), " ".join(words[len(words) // 2 :])]
+    frames = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for i, half in enumerate(halves):
+            part = Path(tmp) / f"part{i}.wav"
+            if not synth(voice, half, part):
+                return False
+            with wave.open(str(part), "rb") as w:
+                frames.append(w.readframes(w.getnframes()))
+    with wave.open(str(out), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes(frames[0] + bytes(2 * int(16000 * pause_s)) + frames[1])
+    return True
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--pause", type=float, default=0.0, help="seconds of silence mid-question (0: none)")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     rows = [json.loads(line) for line in (ROOT / "bench" / "questions-own.jsonl").read_text().splitlines() if line]
     manifest = []
     for i, row in enumerate(rows):
+        if args.pause and len(row["text"].split()) < 3:
+            continue
         for voice in VOICES:
-            name = f"own-{i:03d}__{voice}.wav"
-            if synth(voice, row["text"], args.out / name):
-                manifest.append({"id": f"own-{i:03d}", "file": name, "variant": voice, **row})
+            variant = f"{voice}-pause{args.pause:g}" if args.pause else voice
+            name = f"own-{i:03d}__{variant}.wav"
+            made = (synth_with_pause(voice, row["text"], args.out / name, args.pause) if args.pause
+                    else synth(voice, row["text"], args.out / name))  # fmt: skip
+            if made:
+                manifest.append({"id": f"own-{i:03d}", "file": name, "variant": variant, **row})
     (args.out / "manifest.jsonl").write_text("".join(json.dumps(m) + "\n" for m in manifest))
     print(f"wrote {len(manifest)} files for {len(rows)} questions to {args.out}")
 

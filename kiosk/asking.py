@@ -97,6 +97,7 @@ def ask_audio(paths: list[Path], settings: Settings, engine: str | None = None) 
         record["timings_ms"].update(asr_ms=round(asr_ms, 2), total_ms=round(total_ms, 2))
         record["audio_s"] = round(utterance.duration_s, 3)
         record["asr_confidence"] = round(transcript.confidence, 3)
+        record["words"] = [[w.text, round(w.confidence, 3)] for w in transcript.words]
         yield record
 
 
