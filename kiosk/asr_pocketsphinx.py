@@ -77,14 +77,14 @@ class PocketSphinxRecognizer(Recognizer):
 
     @staticmethod
     def _domain_files(domain: DomainModel) -> dict[str, object]:
-        from kiosk.langmodel import DICT_FILE, LM_FILE, build_domain_model
+        from kiosk.langmodel import DICT_FILE, LM_BIN_FILE, build_domain_model
 
         if domain.build_dir is None:  # a DomainModel made elsewhere: build the files now
             if not domain.phrases and not domain.words:
                 raise ModelError("the domain model has no phrases or words to build a language model from")
             domain = build_domain_model(list(domain.phrases or domain.words), out_dir=None)
         assert domain.build_dir is not None
-        lm, dic = domain.build_dir / LM_FILE, domain.build_dir / DICT_FILE
+        lm, dic = domain.build_dir / LM_BIN_FILE, domain.build_dir / DICT_FILE
         for path in (lm, dic):
             if not path.is_file():
                 raise ModelError(f"the PocketSphinx domain file {path} is missing; rebuild the content")

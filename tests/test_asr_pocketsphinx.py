@@ -19,7 +19,15 @@ import pytest
 from kiosk import lexicon
 from kiosk.asr_pocketsphinx import PocketSphinxRecognizer
 from kiosk.errors import ModelError
-from kiosk.langmodel import DICT_FILE, LM_FILE, build_corpus, build_domain_model, spell_number, words_of
+from kiosk.langmodel import (
+    DICT_FILE,
+    LM_BIN_FILE,
+    LM_FILE,
+    build_corpus,
+    build_domain_model,
+    spell_number,
+    words_of,
+)
 from kiosk.parse import parse_document, split_sentences
 from kiosk.recognizer import DomainModel
 
@@ -136,6 +144,27 @@ def test_arpa_is_valid_normalised_and_loads_in_pocketsphinx(tmp_path: Path) -> N
     assert "blepharospasm" in (tmp_path / DICT_FILE).read_text()
 
 
+def test_english_bigrams_are_mixed_in_and_the_model_stays_normalised(tmp_path: Path) -> None:
+    """Everyday words around the content's words ("have trouble", "cause pain") get English bigram probability."""
+    import pocketsphinx
+
+    sentences = ["Oromandibular dystonia may cause difficulty swallowing.", "Dystonia affects muscles."]
+    plain = build_domain_model(sentences, out_dir=tmp_path / "plain", bigram_weight=0.0)
+    mixed = build_domain_model(sentences, out_dir=tmp_path / "mixed")
+    assert plain.build_dir is not None and mixed.build_dir is not None
+    declared, tables = read_arpa(mixed.build_dir / LM_FILE)
+    assert declared == {n + 1: len(t) for n, t in enumerate(tables)}
+    vocab = [g[0] for g in tables[0] if g[0] != "<s>"]
+    for context in [("<s>",), ("trouble",), ("have", "trouble"), ("difficulty",), ("may", "cause")]:
+        total = sum(backoff_prob(tables, (*context, w)) for w in vocab)
+        assert math.isclose(total, 1.0, abs_tol=1e-3), (context, total)
+    before = pocketsphinx.NGramModel.readfile(str(plain.build_dir / LM_BIN_FILE))
+    after = pocketsphinx.NGramModel.readfile(str(mixed.build_dir / LM_BIN_FILE))
+    for word, history in [("trouble", "have"), ("pain", "cause"), ("much", "so")]:
+        assert after.prob([word, history]) > before.prob([word, history]) + 10_000, (history, word)  # x2.7 at least
+    assert after.prob(["dystonia", "oromandibular"]) > before.prob(["swallowing", "oromandibular"])
+
+
 def test_general_words_are_mixed_in(domain: DomainModel) -> None:
     assert domain.build_dir is not None
     _, tables = read_arpa(domain.build_dir / LM_FILE)
@@ -240,7 +269,7 @@ def test_reset_drops_the_utterance_in_progress(recognizer: PocketSphinxRecognize
 def test_missing_or_broken_model_files_are_model_errors(tmp_path: Path) -> None:
     with pytest.raises(ModelError, match="missing"):
         PocketSphinxRecognizer(DomainModel(words=("dystonia",), build_dir=tmp_path))
-    (tmp_path / LM_FILE).write_text("not a language model\n")
+    (tmp_path / LM_BIN_FILE).write_text("not a language model\n")
     (tmp_path / DICT_FILE).write_text("dystonia D IH S T OW N IY AH\n")
     with pytest.raises(ModelError, match="could not load"):
         PocketSphinxRecognizer(DomainModel(words=("dystonia",), build_dir=tmp_path))
