@@ -115,8 +115,8 @@ def _validate(settings: Settings) -> None:
     m, s = settings.match, settings.speech
     if settings.recognition.engine not in ENGINES:
         raise ConfigError(f"recognition.engine: {settings.recognition.engine!r}; allowed: {', '.join(ENGINES)}")
-    if not 0.0 <= m.confirm_at <= m.answer_at <= 1.0:
-        raise ConfigError("match: need 0 <= confirm_at <= answer_at <= 1")
+    if not (0.0 <= m.confirm_at <= m.answer_at <= 1.0 and 0.0 <= m.spoken_confirm_at <= m.answer_at):
+        raise ConfigError("match: need 0 <= confirm_at, spoken_confirm_at <= answer_at <= 1")
     if not 60 <= s.rate <= 400:
         raise ConfigError(f"speech.rate: {s.rate}; allowed 60..400 words per minute")
     v = settings.voice

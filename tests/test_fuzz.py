@@ -392,8 +392,8 @@ def to_toml(data: dict[str, Any], table: tuple[str, ...] = ()) -> str:
 
 FIELDS: dict[str, Any] = {
     "content_dir": None, "models_dir": None,
-    "match": ["answer_at", "confirm_at", "unknown_weight", "min_evidence", "asr_weight", "heard_floor",
-              "max_candidates"],
+    "match": ["answer_at", "confirm_at", "spoken_confirm_at", "unknown_weight", "min_evidence", "asr_weight",
+              "heard_floor", "max_candidates"],
     "speech": ["rate", "volume", "voice", "enabled"],
     "recognition": ["engine", "model_path"],
     "voice": {"listen_mode": None, "wake_phrase": None, "awake_s": None, "idle_reset_s": None, "cue": None,
