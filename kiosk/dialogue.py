@@ -15,7 +15,7 @@ from rapidfuzz import fuzz
 from kiosk import phrases
 from kiosk.answering import first_selection, make_answer, next_selection
 from kiosk.content import KnowledgeBase
-from kiosk.matcher import Index, MatchSettings, confirm_threshold, match
+from kiosk.matcher import Index, MatchSettings, match
 from kiosk.messages import Answer, Candidate, Decision, Match, Reply, Transcript
 from kiosk.textnorm import FILLERS, tokenize
 
@@ -194,7 +194,8 @@ class Session:
             self.misses = 0
             return self._say(answer, result, first_selection_of(answer, self.kb))
         if result.decision is Decision.CONFIRM and result.best is not None:
-            self.pending = [c for c in result.candidates if c.score >= confirm_threshold(self.settings, heard_as)]
+            # after a "no", only a runner-up that would be confirmed if typed is offered next
+            self.pending = [result.best, *(c for c in result.candidates[1:] if c.score >= self.settings.confirm_at)]
             self.pending_question = result.normalized
             title = confirm_title(self.kb, result.best)
             return Reply(phrases.CONFIRM.format(title=title), answer=answer, match=result, kind="confirm")
