@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 from collections import Counter
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,7 +39,8 @@ def english_model():  # noqa: ANN201  # pocketsphinx has no type hints
 
 @functools.lru_cache(maxsize=1)
 def general_unigrams(limit: int) -> dict[str, float]:
-    """The `limit` most likely words of the English model that the dictionary can say, normalised."""
+    """The `limit` most likely words of the English model that the dictionary can say, normalised,
+    most likely first."""
     model = english_model()
     scored = []
     for word in load_cmudict(cmudict_path()):
@@ -91,7 +91,7 @@ def general_bigrams(vocabulary: tuple[str, ...], histories: tuple[str, ...]) -> 
     unigram = {w: LOG_BASE**logp / mass for w, logp in base.items()}
     rows: dict[str, BigramRow] = {}
     for history in histories:
-        if history != "<s>" and history not in base:
+        if history not in base:
             continue
         logps = {w: model.prob([w, history]) for w in base}
         backoff = Counter(logp - base[w] for w, logp in logps.items()).most_common(1)[0][0]
@@ -99,9 +99,3 @@ def general_bigrams(vocabulary: tuple[str, ...], histories: tuple[str, ...]) -> 
         listed = {w: LOG_BASE**logp / total for w, logp in logps.items() if abs(logp - base[w] - backoff) > SAME_LOGP}
         rows[history] = BigramRow(listed, LOG_BASE**backoff * mass / total)
     return GeneralBigrams(unigram, rows)
-
-
-def most_likely(words: Sequence[str], limit: int) -> list[str]:
-    """The `limit` words of `words` most likely in English (those it does not know last)."""
-    model = english_model()
-    return sorted(words, key=lambda w: -model.prob([w]))[:limit]

@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
-from kiosk.englishlm import GeneralBigrams, general_bigrams, general_unigrams, most_likely
+from kiosk.englishlm import GeneralBigrams, general_bigrams, general_unigrams
 from kiosk.errors import ModelError
 from kiosk.lexicon import WORD_RE, build_dictionary
 from kiosk.recognizer import DomainModel
@@ -266,7 +266,7 @@ def build_domain_model(sentences: list[str], extra_phrases: Iterable[str] = (), 
     domain_words = sorted({w for line in corpus for w in line})
     if bigram_weight > 0:
         vocabulary = tuple(sorted(w for (w,) in probs[0] if w != "<s>"))
-        histories = (*domain_words, *most_likely(list(general or ()), GENERAL_HISTORIES))
+        histories = (*domain_words, *list(general or ())[:GENERAL_HISTORIES])  # most likely first
         english = general_bigrams(vocabulary, histories)
         probs, bows = mix_general_bigrams(probs, bows, english, bigram_weight)
     write_arpa(probs, bows, out_dir / LM_FILE)

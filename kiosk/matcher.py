@@ -144,7 +144,8 @@ class Index:
         yield "phrase", topic.phrases
         yield "body", topic.sentences
         if topic.kind == "item" and len(topic.sentences) == 1:
-            own = [t for t in content_tokens(topic.sentences[0]) if t not in set(content_tokens(topic.context))]
+            lead = set(content_tokens(topic.context))
+            own = [t for t in content_tokens(topic.sentences[0]) if t not in lead]
             if len(own) <= SHORT_ITEM_WORDS:
                 yield "item", [" ".join(own)]
         yield "context", [topic.context]
