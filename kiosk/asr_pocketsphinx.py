@@ -11,9 +11,11 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
+import numpy as np
+
 from kiosk.errors import ModelError
 from kiosk.messages import Transcript, Word
-from kiosk.recognizer import SAMPLE_RATE, DomainModel, Recognizer
+from kiosk.recognizer import SAMPLE_RATE, DomainModel, Recognizer, with_completeness
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -25,6 +27,8 @@ words the decoder fitted to noise ran 41-106 frames per phone with posteriors of
 DECODER_OPTIONS: dict[str, object] = {}
 """Decoder options used with a domain model (measured with bench/ps_sweep.py on the own question set)."""
 _ALTERNATE_RE = re.compile(r"\(\d+\)$")
+DITHER_SEED = 0
+"""Dither for the whole-recording pass is the same every time, so a file is always heard the same."""
 
 
 def _is_filler(word: str) -> bool:
@@ -136,6 +140,39 @@ class PocketSphinxRecognizer(Recognizer):
             engine=self.name,
         )
 
+    def recognize(self, pcm: bytes, chunk_bytes: int = 8000) -> Transcript:
+        """A whole recording is heard twice and the surer hearing kept (its confidence times completeness).
+
+        Streamed, the cepstral mean (the microphone's colouring) carries over from earlier utterances,
+        as it does live; all at once, the mean is this recording's own, which suits a recording from an
+        unknown microphone, and the recording is dithered first, because digital silence (an edited-out
+        pause, padding) drags that mean far off. Own spoken questions (1073): right answers 431 -> 447,
+        resolved 508 -> 522, out of scope declined 274 -> 274, false answers 17 -> 22; word errors
+        0.382 -> 0.368 (noisy), 0.359 -> 0.350 (with a 1 s pause; festival voice 0.311 -> 0.273). The
+        whole-recording pass alone is better still for festival and flite voices but worse for
+        espeak-ng's. It costs a second decoding.
+        """
+        streamed = super().recognize(pcm, chunk_bytes)
+        if len(pcm) < 2:
+            return streamed
+        whole = self._recognize_at_once(pcm)
+        speech_s = len(pcm) / (2 * SAMPLE_RATE)
+        return max((streamed, whole), key=lambda t: _sureness(with_completeness(t, speech_s)))
+
+    def _recognize_at_once(self, pcm: bytes) -> Transcript:
+        self.reset()
+        carried = self._decoder.get_cmn()
+        samples = np.frombuffer(pcm[: len(pcm) - len(pcm) % 2], dtype="<i2").astype(np.int32)
+        samples += np.random.default_rng(DITHER_SEED).integers(-1, 2, len(samples))
+        self._decoder.start_utt()
+        self._in_utt = True
+        self._decoder.process_raw(np.clip(samples, -32768, 32767).astype("<i2").tobytes(), no_search=False,
+                                  full_utt=True)  # fmt: skip
+        try:
+            return self.finish()
+        finally:
+            self._decoder.set_cmn(carried)  # live listening keeps its own adaptation
+
     def reset(self) -> None:
         """Abort the utterance in progress, if any, and forget it."""
         if self._in_utt:
@@ -146,6 +183,10 @@ class PocketSphinxRecognizer(Recognizer):
         self._in_utt = False
         self._pending = b""
         self._last_partial = ""
+
+
+def _sureness(transcript: Transcript) -> float:
+    return transcript.confidence * transcript.completeness
 
 
 def utterance_confidence(words: list[Word]) -> float:
