@@ -84,7 +84,9 @@ def ask_audio(paths: list[Path], settings: Settings, engine: str | None = None) 
             yield empty_record(path, message=NOT_HEARD, audio_s=round(utterance.duration_s, 3))
             continue
         asr_start = time.perf_counter()
-        transcript = with_completeness(recognizer.recognize(utterance.pcm), len(utterance.pcm) / 32000)
+        # Words per second of the speech the VAD found, not of the kept padding and pauses, which hold no
+        # words. Own spoken questions: right answers 447 -> 458 of 753, false answers 22 -> 22 of 1073.
+        transcript = with_completeness(recognizer.recognize(utterance.pcm), utterance.speech_s)
         asr_ms = (time.perf_counter() - asr_start) * 1000
         if not transcript.text:
             record = empty_record(path, message=NOT_HEARD)
