@@ -17,7 +17,7 @@ from kiosk.config import Settings
 from kiosk.content import KnowledgeBase
 from kiosk.dialogue import answer_question
 from kiosk.errors import AudioError, ModelError
-from kiosk.matcher import Index
+from kiosk.matcher import Index, best_hearing
 from kiosk.messages import Transcript
 
 _LOGGER = logging.getLogger(__name__)
@@ -87,6 +87,7 @@ def ask_audio(paths: list[Path], settings: Settings, engine: str | None = None) 
         # Words per second of the speech the VAD found, not of the kept padding and pauses, which hold no
         # words. Own spoken questions: right answers 447 -> 458 of 753, false answers 22 -> 22 of 1073.
         transcript = with_completeness(recognizer.recognize(utterance.pcm), utterance.speech_s)
+        transcript = best_hearing(transcript, index, settings.match)
         asr_ms = (time.perf_counter() - asr_start) * 1000
         if not transcript.text:
             record = empty_record(path, message=NOT_HEARD)

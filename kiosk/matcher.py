@@ -13,7 +13,7 @@ import math
 import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from kiosk.content import KnowledgeBase
 from kiosk.messages import Candidate, Decision, Match, Transcript, Word
@@ -269,6 +269,8 @@ def match(question: str, index: Index, settings: MatchSettings | None = None,
         if telling and max(telling) < settings.sure_word:
             # The words that pick this topic over the others were the recogniser's guesses.
             confidence = min(confidence, settings.answer_at - 0.01)
+        if disputed(best, heard_as.alternatives, index, settings):
+            confidence = min(confidence, settings.answer_at - 0.01)
     if confidence >= settings.answer_at:
         decision = Decision.ANSWER
     elif confidence >= confirm_threshold(settings, heard_as):
@@ -276,6 +278,33 @@ def match(question: str, index: Index, settings: MatchSettings | None = None,
     else:
         decision = Decision.DECLINE
     return Match(question, normalized, decision, candidates, round(confidence, 4))
+
+
+def best_hearing(heard: Transcript, index: Index, settings: MatchSettings | None = None) -> Transcript:
+    """Of a transcript and its alternatives, the hearing matched most confidently (the first on a tie),
+    with the others as its alternatives.
+
+    Two decodings of one recording err in different places; the one whose words make sense for the
+    content is more often the right one than the one the recogniser was surer of. When the other
+    hearing points at another topic, `match` asks rather than answers (`disputed`). Own spoken
+    questions (1073): right answers 458 -> 464 of 753, resolved 530 -> 547, false answers 22 -> 15,
+    out of scope declined 274 -> 268 (asked about instead)."""
+    if not heard.alternatives:
+        return heard
+    hearings = [replace(t, alternatives=()) for t in (heard, *heard.alternatives)]
+    sureness = [match(t.text, index, settings, t).confidence for t in hearings]
+    chosen = max(range(len(hearings)), key=sureness.__getitem__)
+    return replace(hearings[chosen], alternatives=tuple(hearings[:chosen] + hearings[chosen + 1 :]))
+
+
+def disputed(topic_id: str, others: Sequence[Transcript], index: Index, settings: MatchSettings) -> bool:
+    """Another hearing of the same audio is understood as a different topic: which was said is in doubt.
+    Own spoken questions: false answers 22 -> 15 of 1073, right answers 467 -> 464 of 753."""
+    for other in others:
+        result = match(other.text, index, settings, replace(other, alternatives=()))
+        if result.best is not None and result.decision is not Decision.DECLINE and result.best.topic_id != topic_id:
+            return True
+    return False
 
 
 def prefer_common_parent(scored: Scored, index: Index) -> Scored:

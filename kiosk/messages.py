@@ -41,6 +41,9 @@ class Transcript:
     completeness: float = 1.0
     """0..1: whether the words account for all the speech. Far fewer words than the length of the
     speech holds means words were dropped, and the rest must not be taken as the whole question."""
+    alternatives: tuple[Transcript, ...] = ()
+    """Other hearings of the same audio (a second decoding of a recording), surest first after this one:
+    understanding keeps the one it understands best (`kiosk.matcher.best_hearing`)."""
 
 
 @dataclass(frozen=True)

@@ -92,7 +92,8 @@ the recogniser dropped words it could not place ("explain segmental dystonia to 
 
 def with_completeness(transcript: Transcript, speech_s: float) -> Transcript:
     """Say how completely the words account for `speech_s` seconds of speech."""
+    alternatives = tuple(with_completeness(t, speech_s) for t in transcript.alternatives)
     if speech_s <= 0 or not transcript.words:
-        return transcript
+        return replace(transcript, alternatives=alternatives)
     rate = len(transcript.words) / speech_s
-    return replace(transcript, completeness=round(min(1.0, rate / NORMAL_WORDS_PER_S), 3))
+    return replace(transcript, completeness=round(min(1.0, rate / NORMAL_WORDS_PER_S), 3), alternatives=alternatives)

@@ -135,3 +135,32 @@ def test_a_half_matching_spoken_question_is_confirmed_where_typed_it_is_declined
 def test_what_is_the_subject_is_answered_only_when_surely_heard(index):
     unsure = match("what is dystonia", index, heard_as=heard("what is dystonia", {"what": 0.3, "is": 0.2}))
     assert unsure.decision.value == "confirm", unsure
+
+
+def test_a_word_in_most_topics_does_not_make_a_guessed_topic_sure(index):
+    # "cause" is in most topics: heard surely, it says nothing about which cause was asked about
+    question = "can a stroke cause dystonia"
+    sure = match(question, index, heard_as=heard(question))
+    guessed = match(question, index, heard_as=heard(question, {"stroke": 0.3}))
+    assert sure.decision.value == "answer", sure
+    assert guessed.decision.value == "confirm", guessed
+
+
+def test_of_two_hearings_the_better_understood_is_kept_and_a_disagreeing_one_makes_it_a_question(index):
+    from dataclasses import replace
+
+    from kiosk.matcher import best_hearing
+
+    clear, garbled = heard("why do my eyes keep closing"), heard("why do my ice keep clothing", {"ice": 0.4})
+    chosen = best_hearing(replace(garbled, alternatives=(clear,)), index)
+    assert chosen.text == clear.text and [t.text for t in chosen.alternatives] == [garbled.text]
+    assert best_hearing(clear, index) is clear  # one hearing: nothing to choose
+    tie = best_hearing(replace(clear, alternatives=(heard("why do my eyes keep closing"),)), index)
+    assert tie.alternatives and tie.alternatives[0] is not tie  # the first is kept on a tie
+
+    alone = match(chosen.text, index, heard_as=replace(chosen, alternatives=()))
+    agreeing = match(chosen.text, index, heard_as=chosen)  # the garbled hearing finds nothing else
+    other = heard("why is my voice shaky")
+    disputed = match(chosen.text, index, heard_as=replace(chosen, alternatives=(other,)))
+    assert alone.decision.value == agreeing.decision.value == "answer", (alone, agreeing)
+    assert disputed.decision.value == "confirm" and disputed.best == alone.best, disputed
