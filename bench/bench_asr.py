@@ -127,8 +127,7 @@ def worker(engine: str, model: str | None, manifest: Path) -> dict[str, Any]:
         tally[1] += 1
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"engine": recognizer.name, "load_s": load_s, "n": len(rows), "rtf": rtf, "file_rtf": file_rtf,
-            "latency_ms": latency_ms,
-            "finish_ms": finish_ms, "same": same, "peak_mb": peak_mb}
+            "latency_ms": latency_ms, "finish_ms": finish_ms, "same": same, "peak_mb": peak_mb}
 
 
 def p90(values: list[float]) -> float:
