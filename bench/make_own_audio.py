@@ -2,6 +2,10 @@
 
     .venv/bin/python bench/make_own_audio.py --out /tmp/own-audio
     .venv/bin/python bench/make_own_audio.py --out /tmp/own-pause --pause 1.0
+    .venv/bin/python bench/make_own_audio.py --out /tmp/heldout --questions bench/questions-heldout.jsonl
+
+`--questions`: bench/questions-heldout.jsonl is a second set, kept for checking only: nothing is tuned
+on it, so it says how well a change carries over to questions nobody looked at while making it.
 
 `--pause S`: each question of three words or more is spoken in two halves joined by S seconds of
 silence, as a person who stops mid-question would (the halves are separate utterances of the voice).
@@ -67,14 +71,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--pause", type=float, default=0.0, help="seconds of silence mid-question (0: none)")
+    parser.add_argument("--questions", type=Path, default=ROOT / "bench" / "questions-own.jsonl")
+    parser.add_argument("--voices", nargs="+", choices=list(VOICES), default=list(VOICES))
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    rows = [json.loads(line) for line in (ROOT / "bench" / "questions-own.jsonl").read_text().splitlines() if line]
+    rows = [json.loads(line) for line in args.questions.read_text().splitlines() if line]
     manifest = []
     for i, row in enumerate(rows):
         if args.pause and len(row["text"].split()) < 3:
             continue
-        for voice in VOICES:
+        for voice in args.voices:
             variant = f"{voice}-pause{args.pause:g}" if args.pause else voice
             name = f"own-{i:03d}__{variant}.wav"
             made = (synth_with_pause(voice, row["text"], args.out / name, args.pause) if args.pause

@@ -22,6 +22,7 @@ from kiosk.textnorm import (
     compound_parts,
     content_tokens,
     expand_compounds,
+    rephrase,
     stem,
     synonym_groups,
     synonym_words,
@@ -174,7 +175,7 @@ class Index:
         traced = self.corrector.correct_traced(tokens)
         text = " ".join(token for token, _ in traced)
         heard: dict[str, float] = {}
-        for token, sources in traced:
+        for token, sources in rephrase(traced):  # the text keeps the words as said
             conf = 1.0
             if confidences is not None and sources and len(confidences) == len(tokens):
                 conf = sum(confidences[i] for i in sources) / len(sources)

@@ -89,6 +89,39 @@ def synonym_words() -> set[str]:
 
 
 @functools.lru_cache(maxsize=1)
+def paraphrases() -> dict[tuple[str, ...], str]:
+    """Phrase (as tokens) -> the one word it means, from kiosk/data/paraphrases.txt."""
+    text = resources.files("kiosk.data").joinpath("paraphrases.txt").read_text(encoding="utf-8")
+    table: dict[tuple[str, ...], str] = {}
+    for line in text.splitlines():
+        if "=" not in line or line.startswith("#"):
+            continue
+        word, phrases = (part.strip() for part in line.split("=", 1))
+        table.update({tuple(tokenize(phrase)): word for phrase in phrases.split("|") if tokenize(phrase)})
+    return table
+
+
+def rephrase(traced: list[tuple[str, list[int]]]) -> list[tuple[str, list[int]]]:
+    """Each everyday phrase ("brings on") replaced by the word it means ("cause"), longest phrase first;
+    the word keeps the sources of all its phrase's tokens (so it is as surely heard as they were)."""
+    table = paraphrases()
+    longest = max((len(phrase) for phrase in table), default=0)
+    out: list[tuple[str, list[int]]] = []
+    i = 0
+    while i < len(traced):
+        for width in range(min(longest, len(traced) - i), 1, -1):
+            word = table.get(tuple(token for token, _ in traced[i : i + width]))
+            if word:
+                out.append((word, [s for _, sources in traced[i : i + width] for s in sources]))
+                i += width
+                break
+        else:
+            out.append(traced[i])
+            i += 1
+    return out
+
+
+@functools.lru_cache(maxsize=1)
 def english_words() -> frozenset[str]:
     """Real English words (PocketSphinx's bundled CMU dictionary), to tell typos from other words."""
     import pocketsphinx
