@@ -22,7 +22,8 @@ ROOT = Path(__file__).resolve().parent.parent
 def ask(folder: Path) -> list[tuple[dict, dict]]:
     """(manifest row, kiosk record) for every file of the folder."""
     rows = [json.loads(line) for line in (folder / "manifest.jsonl").read_text().splitlines() if line]
-    command = [str(ROOT / ".venv" / "bin" / "kiosk"), "ask", "--json", "--audio", *(str(folder / r["file"]) for r in rows)]
+    kiosk = str(ROOT / ".venv" / "bin" / "kiosk")
+    command = [kiosk, "ask", "--json", "--audio", *(str(folder / r["file"]) for r in rows)]
     done = subprocess.run(command, capture_output=True, text=True, check=True, cwd=ROOT)
     records = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
     if len(records) != len(rows):
