@@ -134,6 +134,35 @@ def english_words() -> frozenset[str]:
     return frozenset(line.split(" ", 1)[0].split("(", 1)[0] for line in lines if line)
 
 
+def pronounced_alike(word: str, other: str) -> bool:
+    """Whether two words share a pronunciation in the CMU dictionary. A word it lacks (most content
+    words) is given the benefit of the doubt: the metaphone key already matched."""
+    from kiosk.errors import ModelError
+    from kiosk.lexicon import load_cmudict
+
+    try:
+        entries = load_cmudict()
+    except ModelError:
+        return True
+    if word not in entries or other not in entries:
+        return True
+    phones = [{line.split(" ", 1)[1].strip() for line in entries[w] if " " in line} for w in (word, other)]
+    return bool(phones[0] & phones[1])
+
+
+INFLECTIONS = ("s", "es", "ed", "d", "ing", "ly")
+"""Endings that make another form of a dictionary word ("toilets", "wobbling"), itself a real word."""
+
+
+def is_english(token: str, english: frozenset[str]) -> bool:
+    """A dictionary word, or an inflected form of one: the dictionary lacks many plurals ("toilets"),
+    and a real word taken for a typo would be bent onto a content word ("toilets" -> "tilts")."""
+    if token in english:
+        return True
+    return any(token.endswith(end) and len(token) - len(end) >= 3 and (token[: -len(end)] in english
+               or token[: -len(end)] + "e" in english) for end in INFLECTIONS)  # fmt: skip
+
+
 class Corrector:
     """Moves garbled words onto a known vocabulary (the content's words and their synonyms)."""
 
@@ -161,8 +190,9 @@ class Corrector:
         if best is None:
             return None
         word, score, _ = best
-        if real_word:  # homophones ("kramp"/"cramp") yes; merely similar real words no
-            return word if word in same_sound and score >= self.SIMILAR_NONWORD - 5 else None
+        if real_word:  # homophones ("tumour"/"tumor") yes; merely similar real words ("toilets"/"tilts") no
+            alike = word in same_sound and score >= self.SIMILAR_NONWORD - 5 and pronounced_alike(token, word)
+            return word if alike else None
         if score >= limit or word in same_sound:
             return word
         return None
@@ -212,7 +242,7 @@ class Corrector:
             if token in self.known or token.isdigit():
                 out.append((token, [i]))
             else:
-                real = token in english
+                real = is_english(token, english)
                 fixed = self.closest(token, real_word=real)
                 if fixed:
                     out.append((fixed, [i]))
