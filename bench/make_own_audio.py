@@ -33,7 +33,10 @@ VOICES: dict[str, list[str]] = {
     "flite-rms": ["flite", "-voice", "rms", "-f", "{txt}", "-o", "{out}"],
     "espeak-us": ["espeak-ng", "-v", "en-us", "-s", "150", "-f", "{txt}", "-w", "{out}"],
     "espeak-gb-f3": ["espeak-ng", "-v", "en-gb+f3", "-s", "140", "-f", "{txt}", "-w", "{out}"],
+    "espeak-whisper": ["espeak-ng", "-v", "en-us+whisper", "-s", "140", "-f", "{txt}", "-w", "{out}"],
 }
+DEFAULT_VOICES = [v for v in VOICES if v != "espeak-whisper"]
+"""A whispered voice (spasmodic dysphonia) is its own measurement: `--voices espeak-whisper`."""
 
 
 def synth(voice: str, text: str, out: Path) -> bool:
@@ -72,7 +75,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--pause", type=float, default=0.0, help="seconds of silence mid-question (0: none)")
     parser.add_argument("--questions", type=Path, default=ROOT / "bench" / "questions-own.jsonl")
-    parser.add_argument("--voices", nargs="+", choices=list(VOICES), default=list(VOICES))
+    parser.add_argument("--voices", nargs="+", choices=list(VOICES), default=DEFAULT_VOICES)
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     rows = [json.loads(line) for line in args.questions.read_text().splitlines() if line]

@@ -35,7 +35,8 @@ def tally(pairs: list[tuple[dict, dict]]) -> dict[str, Counter[str]]:
     counts: dict[str, Counter[str]] = {}
     for row, record in pairs:
         decision = "answer" if record["answered"] else "confirm" if record.get("confirm") else "decline"
-        wanted = {row["topic"], *row.get("also", ())} if row.get("topic") else set()
+        topic = row.get("topic") or []  # a question may have several right topics: a list, or "also"
+        wanted = {*(topic if isinstance(topic, list) else [topic]), *row.get("also", ())}
         for key in (row["variant"], "ALL"):
             c = counts.setdefault(key, Counter())
             if wanted:
