@@ -174,11 +174,14 @@ class Index:
         tokens = tokenize(question)
         traced = self.corrector.correct_traced(tokens)
         text = " ".join(token for token, _ in traced)
-        heard: dict[str, float] = {}
-        for token, sources in rephrase(traced):  # the text keeps the words as said
+        surely: list[tuple[str, float]] = []
+        for token, sources in traced:  # a mended word is as sure as the pieces it was mended from
             conf = 1.0
             if confidences is not None and sources and len(confidences) == len(tokens):
                 conf = sum(confidences[i] for i in sources) / len(sources)
+            surely.append((token, conf))
+        heard: dict[str, float] = {}
+        for token, conf in rephrase(surely):  # the text keeps the words as said
             for s in stems_of(token):
                 heard[s] = max(heard.get(s, 0.0), conf)
         return heard, text

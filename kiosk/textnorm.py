@@ -101,22 +101,23 @@ def paraphrases() -> dict[tuple[str, ...], str]:
     return table
 
 
-def rephrase(traced: list[tuple[str, list[int]]]) -> list[tuple[str, list[int]]]:
-    """Each everyday phrase ("brings on") replaced by the word it means ("cause"), longest phrase first;
-    the word keeps the sources of all its phrase's tokens (so it is as surely heard as they were)."""
+def rephrase(heard: list[tuple[str, float]]) -> list[tuple[str, float]]:
+    """(word, how surely heard) with each everyday phrase ("brings on") replaced by the word it means
+    ("cause"), longest phrase first. The phrase is only as sure as its least sure word: "do about"
+    guessed in garbled speech must not make a question about treatment."""
     table = paraphrases()
     longest = max((len(phrase) for phrase in table), default=0)
-    out: list[tuple[str, list[int]]] = []
+    out: list[tuple[str, float]] = []
     i = 0
-    while i < len(traced):
-        for width in range(min(longest, len(traced) - i), 1, -1):
-            word = table.get(tuple(token for token, _ in traced[i : i + width]))
+    while i < len(heard):
+        for width in range(min(longest, len(heard) - i), 1, -1):
+            word = table.get(tuple(token for token, _ in heard[i : i + width]))
             if word:
-                out.append((word, [s for _, sources in traced[i : i + width] for s in sources]))
+                out.append((word, min(sure for _, sure in heard[i : i + width])))
                 i += width
                 break
         else:
-            out.append(traced[i])
+            out.append(heard[i])
             i += 1
     return out
 
