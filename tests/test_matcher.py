@@ -32,6 +32,8 @@ EVERYDAY_PHRASES = [  # phrases that mean one word of the documents (kiosk/data/
     ("can certain drugs lead to dystonia", "dystonia/other-disorders/reactions-to-certain-medications"),
     ("my muscles move on their own", "dystonia/dystonia-symptoms/include-involuntary-muscle-contractions-that-cause"),
     ("what can i do about dystonia", "dystonia/medications-can-sometimes-improve-dystonia-symptoms"),
+    ("will it get worse as i get older", "dystonia/dystonia-symptoms/may-become-more-noticeable-over-time"),
+    ("can another illness cause dystonia", "dystonia/other-disorders"),
 ]
 OUT_OF_SCOPE = [
     "what's the weather", "call a taxi", "what is asthma", "what day is it today", "where can I park",
