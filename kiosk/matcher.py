@@ -317,7 +317,9 @@ def prefer_common_parent(scored: Scored, index: Index) -> Scored:
     Picking one of the tied items would be a coin toss presented as an answer."""
     if len(scored) < 2 or scored[0][1] - scored[1][1] > TIE_MARGIN:
         return scored
-    parents = {index.by_id[c.topic_id].parent for _, coverage, c in scored if coverage >= scored[0][1] - TIE_MARGIN}
+    tied = {c.topic_id for _, coverage, c in scored if coverage >= scored[0][1] - TIE_MARGIN}
+    lists = {index.by_id[i].parent for i in tied}
+    parents = {index.by_id[i].parent for i in tied if i not in lists}  # the list itself may be among them
     parent = parents.pop() if len(parents) == 1 else ""
     if not parent:
         return scored

@@ -124,6 +124,9 @@ def test_items_of_one_list_tied_on_the_question_give_way_to_the_list(index):
     assert result.best is not None and result.best.topic_id == "dystonia/areas-of-the-body-affected-may", result
     named = match("does dystonia affect the neck", index)
     assert named.best is not None and named.best.topic_id == "dystonia/neck", named
+    # Parkinson's, Huntington's and Wilson's disease tie, and the list itself is among the tied
+    diseases = match("what diseases cause dystonia", index)
+    assert diseases.best is not None and diseases.best.topic_id == "dystonia/other-disorders", diseases
 
 
 def test_a_short_list_item_is_named_by_all_of_its_words(index):
