@@ -37,10 +37,11 @@ def english_model():  # noqa: ANN201  # pocketsphinx has no type hints
         raise ModelError(f"cannot read the bundled English model {path}: {exc}") from exc
 
 
-@functools.lru_cache(maxsize=1)
-def general_unigrams(limit: int) -> dict[str, float]:
-    """The `limit` most likely words of the English model that the dictionary can say, normalised,
-    most likely first."""
+@functools.lru_cache(maxsize=2)
+def general_unigrams(limit: int, extra: tuple[str, ...] = ()) -> dict[str, float]:
+    """The `limit` most likely words of the English model that the dictionary can say, and the `extra`
+    words (at their English probability, or the least of the others if the model lacks them),
+    normalised, most likely first."""
     model = english_model()
     scored = []
     for word in load_cmudict(cmudict_path()):
@@ -48,6 +49,13 @@ def general_unigrams(limit: int) -> dict[str, float]:
             scored.append((logp, word))
     scored.sort(reverse=True)
     top = scored[:limit]
+    floor = top[-1][0] if top else 0
+    chosen = {word for _, word in top}
+    for word in extra:
+        if word not in chosen and WORD_RE.match(word):
+            top.append((max(model.prob([word]), floor), word))
+            chosen.add(word)
+    top.sort(reverse=True)
     mass = sum(LOG_BASE**logp for logp, _ in top)
     return {word: LOG_BASE**logp / mass for logp, word in top}
 

@@ -254,14 +254,18 @@ def write_arpa(probs: list[Table], bows: list[Table], out: Path) -> None:
 
 def build_domain_model(sentences: list[str], extra_phrases: Iterable[str] = (), out_dir: Path | None = None,
                        general_weight: float = GENERAL_WEIGHT, fillers: Iterable[str] = (),
-                       bigram_weight: float = BIGRAM_WEIGHT) -> DomainModel:  # fmt: skip
+                       bigram_weight: float = BIGRAM_WEIGHT,
+                       other_words: Iterable[str] = ()) -> DomainModel:  # fmt: skip
     """Write the language model (`domain.lm`, and `domain.lm.bin` for the decoder) and `domain.dict`
-    for the content into out_dir (a temp dir if None). A weight of 0 leaves that part of English out."""
+    for the content into out_dir (a temp dir if None). A weight of 0 leaves that part of English out.
+
+    `other_words` join the general English words even if rarer than the GENERAL_WORDS commonest: words
+    of questions the content cannot answer, which must be heard as themselves to be declined."""
     out_dir = out_dir or Path(tempfile.mkdtemp(prefix="kiosk-lm-"))
     out_dir.mkdir(parents=True, exist_ok=True)
     extra = list(extra_phrases)
     corpus = build_corpus(sentences, extra, fillers)
-    general = general_unigrams(GENERAL_WORDS) if general_weight > 0 else None
+    general = general_unigrams(GENERAL_WORDS, tuple(other_words)) if general_weight > 0 else None
     probs, bows = domain_ngrams(corpus, general, general_weight)
     domain_words = sorted({w for line in corpus for w in line})
     if bigram_weight > 0:

@@ -173,6 +173,17 @@ def test_general_words_are_mixed_in(domain: DomainModel) -> None:
     assert "music" not in domain.words and "dystonia" in domain.words
 
 
+def test_words_of_questions_the_content_cannot_answer_can_be_heard(tmp_path: Path) -> None:
+    """Rare health words join the vocabulary, so "gout" is not forced onto "got" (and then answered)."""
+    sentences = ["Medications can sometimes improve dystonia symptoms.", "Dystonia affects muscles."]
+    plain = build_domain_model(sentences, out_dir=tmp_path / "plain", bigram_weight=0.0)
+    wider = build_domain_model(sentences, out_dir=tmp_path / "wider", bigram_weight=0.0, other_words=("gout", "eczema"))
+    assert plain.build_dir is not None and wider.build_dir is not None
+    unigrams = [{g[0] for g in read_arpa(model.build_dir / LM_FILE)[1][0]} for model in (plain, wider)]
+    assert not {"gout", "eczema"} & unigrams[0] and {"gout", "eczema"} <= unigrams[1]
+    assert "gout" not in wider.words  # not a content word: Vosk's grammar and the matcher do not see it
+
+
 def test_visitors_words_fill_the_question_frames() -> None:
     """A word visitors use ("blinks") is heard in questions, though the document never says it."""
     plain = build_corpus(["Blinking may be involuntary."])
