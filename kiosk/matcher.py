@@ -181,7 +181,8 @@ class Index:
                 conf = sum(confidences[i] for i in sources) / len(sources)
             surely.append((token, conf))
         heard: dict[str, float] = {}
-        for token, conf in rephrase(surely):  # the text keeps the words as said
+        meant = rephrase(surely, lambda word: any(self.weight(s) > 0 for s in stems_of(word)))
+        for token, conf in meant:  # the text keeps the words as said
             for s in stems_of(token):
                 heard[s] = max(heard.get(s, 0.0), conf)
         return heard, text

@@ -9,6 +9,12 @@ def test_an_everyday_phrase_becomes_its_word_as_sure_as_its_least_sure_word():
     assert rephrase([("lead", 1.0), ("poisoning", 1.0)]) == [("lead", 1.0), ("poisoning", 1.0)]  # no "to"
 
 
+def test_a_phrase_stays_itself_when_the_content_does_not_know_its_word():
+    heard = [("get", 1.0), ("rid", 1.0), ("of", 1.0), ("aphids", 1.0)]
+    assert rephrase(heard, known=lambda word: word != "treat") == heard
+    assert rephrase(heard)[0] == ("treat", 1.0)
+
+
 def test_inflected_forms_the_dictionary_lacks_are_still_real_words():
     english = english_words()
     assert "clenching" not in english and is_english("clenching", english)
