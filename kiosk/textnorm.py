@@ -155,12 +155,12 @@ def pronounced_alike(word: str, other: str) -> bool:
 
 
 INFLECTIONS = ("s", "es", "ed", "d", "ing", "ly")
-"""Endings that make another form of a dictionary word ("toilets", "wobbling"), itself a real word."""
+"""Endings that make another form of a dictionary word ("clenching", "wobbles"), itself a real word."""
 
 
 def is_english(token: str, english: frozenset[str]) -> bool:
-    """A dictionary word, or an inflected form of one: the dictionary lacks many plurals ("toilets"),
-    and a real word taken for a typo would be bent onto a content word ("toilets" -> "tilts")."""
+    """A dictionary word, or an inflected form of one: the dictionary lacks many ("clenching", "wobbles"),
+    and a real word taken for a typo may be bent onto any content word that looks like it."""
     if token in english:
         return True
     return any(token.endswith(end) and len(token) - len(end) >= 3 and (token[: -len(end)] in english
