@@ -9,14 +9,13 @@ mode uses. Files go to content/build/speech/; a failure here never stops the tex
 from __future__ import annotations
 
 import logging
-from importlib import resources
 from pathlib import Path
 
 from kiosk.content import KnowledgeBase
 from kiosk.dialogue import COMMANDS
 from kiosk.errors import KioskError
 from kiosk.recognizer import DomainModel
-from kiosk.textnorm import synonym_words
+from kiosk.textnorm import health_words, synonym_words
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -36,13 +35,6 @@ def training_text(kb: KnowledgeBase, wake_phrase: str = "hello kiosk") -> tuple[
     return sentences, extra, fillers
 
 
-def health_words() -> tuple[str, ...]:
-    """kiosk/data/health_words.txt: conditions, body parts and medicines visitors may ask about that the
-    content may not cover. Heard as themselves, such questions are declined, not forced onto content words."""
-    text = resources.files("kiosk.data").joinpath("health_words.txt").read_text(encoding="utf-8")
-    return tuple(w for line in text.splitlines() if not line.startswith("#") for w in line.split())
-
-
 def enrich(kb: KnowledgeBase, content_dir: Path) -> None:
     """Build the speech files and record them in the knowledge base's extras."""
     from kiosk.langmodel import build_domain_model
@@ -50,7 +42,7 @@ def enrich(kb: KnowledgeBase, content_dir: Path) -> None:
     sentences, extra, fillers = training_text(kb)
     try:
         domain = build_domain_model(sentences, extra, content_dir / BUILD_DIR, fillers=fillers,
-                                    other_words=health_words())
+                                    other_words=[w for words in health_words().values() for w in words])
     except (KioskError, OSError) as exc:
         _LOGGER.warning("speech vocabulary not built (%s); recognition uses the general model", exc)
         kb.extras.pop("speech", None)

@@ -89,6 +89,21 @@ def synonym_words() -> set[str]:
 
 
 @functools.lru_cache(maxsize=1)
+def health_words() -> dict[str, tuple[str, ...]]:
+    """Section ("the body", ...) -> words, from kiosk/data/health_words.txt: what visitors may ask about
+    that the content may not cover."""
+    text = resources.files("kiosk.data").joinpath("health_words.txt").read_text(encoding="utf-8")
+    sections: dict[str, tuple[str, ...]] = {}
+    name = ""
+    for line in text.splitlines():
+        if line.startswith("#"):
+            name = line.lstrip("# ").split(" (", 1)[0].strip()
+        else:
+            sections[name] = sections.get(name, ()) + tuple(line.split())
+    return sections
+
+
+@functools.lru_cache(maxsize=1)
 def paraphrases() -> dict[tuple[str, ...], str]:
     """Phrase (as tokens) -> the one word it means, from kiosk/data/paraphrases.txt."""
     text = resources.files("kiosk.data").joinpath("paraphrases.txt").read_text(encoding="utf-8")

@@ -119,6 +119,12 @@ def test_a_long_question_heard_surely_throughout_is_answered_on_one_telling_word
     assert short.decision.value == "confirm", short  # three words: too little to rule out a forced word
 
 
+def test_a_question_about_a_body_part_its_topic_never_mentions_is_asked_about(index):
+    knee = match("what causes knee pain", index)  # Neck is the only topic with "pain"
+    assert knee.decision.value == "confirm" and knee.best is not None and knee.best.topic_id == "dystonia/neck"
+    assert match("why is my neck so painful", index).decision.value == "answer"
+
+
 def test_items_of_one_list_tied_on_the_question_give_way_to_the_list(index):
     result = match("what does dystonia affect", index)
     assert result.best is not None and result.best.topic_id == "dystonia/areas-of-the-body-affected-may", result
