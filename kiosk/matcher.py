@@ -23,6 +23,7 @@ from kiosk.textnorm import (
     content_tokens,
     expand_compounds,
     health_words,
+    paraphrases,
     rephrase,
     stem,
     synonym_groups,
@@ -146,6 +147,9 @@ class Index:
         self.names = {t.id: [set(stems_of(n)) for n in (t.title, *t.aliases) if stems_of(n)] for t in kb.topics}
         self.titles = {t.id: set().union(*names) for t, names in zip(kb.topics, self.names.values(), strict=True)}
         self.body = frozenset(stem(word) for word in health_words().get("the body", ()))
+        # the everyday phrases whose word the content uses (see `rephrase`)
+        self.paraphrases = {phrase: word for phrase, word in paraphrases().items()
+                            if any(self.weight(s) > 0 for s in stems_of(word))}  # fmt: skip
 
     @staticmethod
     def _fields(topic: Topic, kb: KnowledgeBase) -> Iterable[tuple[str, list[str]]]:
@@ -183,8 +187,7 @@ class Index:
                 conf = sum(confidences[i] for i in sources) / len(sources)
             surely.append((token, conf))
         heard: dict[str, float] = {}
-        meant = rephrase(surely, lambda word: any(self.weight(s) > 0 for s in stems_of(word)))
-        for token, conf in meant:  # the text keeps the words as said
+        for token, conf in rephrase(surely, self.paraphrases):  # the text keeps the words as said
             for s in stems_of(token):
                 heard[s] = max(heard.get(s, 0.0), conf)
         return heard, text

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Mapping
 from importlib import resources
 from pathlib import Path
 
@@ -117,13 +117,13 @@ def paraphrases() -> dict[tuple[str, ...], str]:
 
 
 def rephrase(heard: list[tuple[str, float]],
-             known: Callable[[str], bool] = lambda word: True) -> list[tuple[str, float]]:  # fmt: skip
+             table: Mapping[tuple[str, ...], str] | None = None) -> list[tuple[str, float]]:  # fmt: skip
     """(word, how surely heard) with each everyday phrase ("brings on") replaced by the word it means
-    ("cause"), longest phrase first, when that word is `known` to the content: a gardening leaflet
-    answers "get rid of aphids" by its own words, not by "treat". The phrase is only as sure as its
-    least sure word: "do about" guessed in garbled speech must not make a question about treatment."""
-    meanings = {word for word in set(paraphrases().values()) if known(word)}
-    table = {phrase: word for phrase, word in paraphrases().items() if word in meanings}
+    ("cause"), longest phrase first. `table` (default: all of `paraphrases()`) holds the phrases whose
+    word the content knows: a gardening leaflet answers "get rid of aphids" by its own words, not by
+    "treat". The phrase is only as sure as its least sure word: "do about" guessed in garbled speech
+    must not make a question about treatment."""
+    table = paraphrases() if table is None else table
     longest = max((len(phrase) for phrase in table), default=0)
     out: list[tuple[str, float]] = []
     i = 0
