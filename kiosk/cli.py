@@ -126,7 +126,7 @@ def cmd_voice(args: argparse.Namespace, settings: Settings) -> int:
     from kiosk.textnorm import english_words
 
     kb, domain = load_for_speech(settings.content_dir)
-    english_words()  # the typo check's word list (18 MB, 0.1 s): loaded now, not on the first visitor's question
+    english_words()  # the typo check's dictionary (32 MB, 0.2 s): loaded now, not on the first visitor's question
     rec, voice, s = settings.recognition, settings.voice, settings.speech
     engine = getattr(args, "engine", None) or rec.engine
     model_path = Path(rec.model_path) if rec.model_path else None

@@ -48,10 +48,14 @@ def cmudict_path() -> Path:
     return Path(pocketsphinx.get_model_path()) / "en-us" / "cmudict-en-us.dict"
 
 
-@functools.lru_cache(maxsize=2)
 def load_cmudict(path: Path | None = None) -> dict[str, list[str]]:
-    """word -> pronunciation lines as they appear (`word PH ...`, `word(2) PH ...`), read once."""
-    path = path or cmudict_path()
+    """word -> pronunciation lines as they appear (`word PH ...`, `word(2) PH ...`), read once per file
+    (the bundled one by default) however it is named."""
+    return _read_cmudict(path or cmudict_path())
+
+
+@functools.lru_cache(maxsize=2)
+def _read_cmudict(path: Path) -> dict[str, list[str]]:
     try:
         lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError as exc:

@@ -12,7 +12,6 @@ import functools
 import re
 from collections.abc import Iterable, Mapping
 from importlib import resources
-from pathlib import Path
 
 import jellyfish
 import snowballstemmer
@@ -140,29 +139,28 @@ def rephrase(heard: list[tuple[str, float]],
     return out
 
 
+def _cmudict() -> dict[str, list[str]]:
+    """PocketSphinx's bundled CMU dictionary (word -> its pronunciation lines), read once for the
+    recogniser's lexicon and for telling typos from words; empty if it cannot be read."""
+    from kiosk.errors import ModelError
+    from kiosk.lexicon import load_cmudict
+
+    try:
+        return load_cmudict()
+    except ModelError:
+        return {}  # without it, correction is only a little bolder
+
+
 @functools.lru_cache(maxsize=1)
 def english_words() -> frozenset[str]:
-    """Real English words (PocketSphinx's bundled CMU dictionary), to tell typos from other words."""
-    import pocketsphinx
-
-    path = Path(pocketsphinx.get_model_path()) / "en-us" / "cmudict-en-us.dict"
-    try:
-        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
-        return frozenset()  # without it, correction is only a little bolder
-    return frozenset(line.split(" ", 1)[0].split("(", 1)[0] for line in lines if line)
+    """Real English words (the CMU dictionary), to tell typos from other words."""
+    return frozenset(_cmudict())
 
 
 def pronounced_alike(word: str, other: str) -> bool:
     """Whether two words share a pronunciation in the CMU dictionary. A word it lacks (most content
     words) is given the benefit of the doubt: the metaphone key already matched."""
-    from kiosk.errors import ModelError
-    from kiosk.lexicon import load_cmudict
-
-    try:
-        entries = load_cmudict()
-    except ModelError:
-        return True
+    entries = _cmudict()
     if word not in entries or other not in entries:
         return True
     phones = [{line.split(" ", 1)[1].strip() for line in entries[w] if " " in line} for w in (word, other)]
