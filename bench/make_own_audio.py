@@ -10,8 +10,8 @@ on it, so it says how well a change carries over to questions nobody looked at w
 `--pause S`: each question of three words or more is spoken in two halves joined by S seconds of
 silence, as a person who stops mid-question would (the halves are separate utterances of the voice).
 
-Writes 16 kHz mono WAVs and manifest.jsonl. Voices: festival ked and kal diphones, flite's awb and
-rms, espeak-ng (en-us, en-gb+f3) — a different set of questions and partly different voices from
+Writes 16 kHz mono WAVs and manifest.jsonl. Voices: festival ked and kal diphones, flite's awb, rms
+and slt (a woman's voice), espeak-ng (en-us, en-gb+f3) — a different set of questions and partly different voices from
 ../shared/eval-dev, so what is tuned here is then measured there honestly.
 """
 
@@ -31,6 +31,7 @@ VOICES: dict[str, list[str]] = {
     "festival-kal": ["text2wave", "-eval", "(voice_kal_diphone)", "-o", "{out}", "{txt}"],
     "flite-awb": ["flite", "-voice", "awb", "-f", "{txt}", "-o", "{out}"],
     "flite-rms": ["flite", "-voice", "rms", "-f", "{txt}", "-o", "{out}"],
+    "flite-slt": ["flite", "-voice", "slt", "-f", "{txt}", "-o", "{out}"],
     "espeak-us": ["espeak-ng", "-v", "en-us", "-s", "150", "-f", "{txt}", "-w", "{out}"],
     "espeak-gb-f3": ["espeak-ng", "-v", "en-gb+f3", "-s", "140", "-f", "{txt}", "-w", "{out}"],
     "espeak-whisper": ["espeak-ng", "-v", "en-us+whisper", "-s", "140", "-f", "{txt}", "-w", "{out}"],

@@ -125,6 +125,18 @@ def test_a_question_about_a_body_part_its_topic_never_mentions_is_asked_about(in
     assert match("why is my neck so painful", index).decision.value == "answer"
 
 
+@pytest.mark.parametrize("question", ["is there a cure for migraine", "what is the treatment for diabetes",
+                                      "what are the symptoms of flu"])
+def test_a_health_subject_the_content_never_mentions_is_declined(index, question):
+    assert match(question, index).decision.value == "decline"  # Treatment / Symptoms explain all but one word
+
+
+def test_a_health_word_the_content_uses_is_not_a_different_subject(index):
+    result = match("is there a cure for dystonia", index)
+    assert result.decision.value == "answer" and result.best is not None
+    assert result.best.topic_id == "dystonia/medications-can-sometimes-improve-dystonia-symptoms"
+
+
 def test_items_of_one_list_tied_on_the_question_give_way_to_the_list(index):
     result = match("what does dystonia affect", index)
     assert result.best is not None and result.best.topic_id == "dystonia/areas-of-the-body-affected-may", result
