@@ -196,3 +196,16 @@ def test_of_two_hearings_the_better_understood_is_kept_and_a_disagreeing_one_mak
     assert alone.decision.value == agreeing.decision.value == "answer", (alone, agreeing)
     assert disputed.decision.value == "confirm" and disputed.best == alone.best, disputed
 
+
+
+def test_another_hearing_that_surely_heard_a_different_condition_makes_it_a_question(index):
+    from dataclasses import replace
+
+    chosen = heard("what is the treatment for dystonia")
+    assert match(chosen.text, index, heard_as=chosen).decision.value == "answer"
+    others = [("what is the treatment for diabetes", "confirm"), ("what is the treatment for it", "answer"),
+              ("what is the treatment for diabetes", "answer")]  # fmt: skip
+    for other, decision in others:
+        confidences = {"diabetes": 0.2} if decision == "answer" else None  # a guessed word is no evidence
+        result = match(chosen.text, index, heard_as=replace(chosen, alternatives=(heard(other, confidences),)))
+        assert result.decision.value == decision, (other, result)
