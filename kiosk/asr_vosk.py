@@ -140,7 +140,8 @@ class VoskRecognizer(Recognizer):
         return bool(word) and int(self._model.vosk_model_find_word(word)) >= 0
 
     def _build_grammar(self, domain: DomainModel) -> None:
-        words = list(dict.fromkeys(w.strip() for w in domain.words if w.strip()))
+        # the content's words, and the words of questions it cannot answer, which must not be forced onto them
+        words = list(dict.fromkeys(w.strip() for w in (*domain.words, *domain.other_words) if w.strip()))
         self.grammar = tuple(w for w in words if self.knows(w))
         self.dropped_words = tuple(w for w in words if not self.knows(w))
         if self.dropped_words:

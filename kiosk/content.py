@@ -25,7 +25,7 @@ from kiosk.wordstats import rarity
 
 _LOGGER = logging.getLogger(__name__)
 
-BUILD_VERSION = 11
+BUILD_VERSION = 12
 """Bump when the derived format or the parser changes, so old builds are redone."""
 SOURCE_SUFFIXES = {".txt": False, ".text": False, ".md": True, ".markdown": True}
 SIDECAR = "questions.toml"

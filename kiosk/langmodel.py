@@ -281,7 +281,8 @@ def build_domain_model(sentences: list[str], extra_phrases: Iterable[str] = (), 
         _LOGGER.info("pronounced %d new words with espeak-ng: %s", len(generated), ", ".join(generated))
     phrases = dict.fromkeys(" ".join(words_of(s)) for s in (*sentences, *COMMANDS, *extra))
     _LOGGER.debug("language model: %d lines, %d domain words, %d in all", len(corpus), len(domain_words), len(vocab))
-    return DomainModel(words=tuple(domain_words), phrases=tuple(p for p in phrases if p), build_dir=out_dir)
+    return DomainModel(words=tuple(domain_words), phrases=tuple(p for p in phrases if p), build_dir=out_dir,
+                       other_words=tuple(w for w in dict.fromkeys(other_words) if w not in set(domain_words)))
 
 
 def write_binary(arpa: Path, out: Path) -> None:

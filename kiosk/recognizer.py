@@ -29,6 +29,9 @@ class DomainModel:
     """Sentences/phrases a grammar may use (content sentences, question templates, commands)."""
     build_dir: Path | None = None
     """Folder with engine files built from the content (e.g. PocketSphinx .lm and .dict)."""
+    other_words: tuple[str, ...] = ()
+    """Words of questions the content cannot answer ("aspirin", "gout"). A recogniser must be able to hear
+    them as themselves, or it forces them onto content words and the question sounds answerable."""
 
 
 class Recognizer(ABC):

@@ -3,7 +3,8 @@
 Run on every `kiosk content build` (and automatic rebuild), so an operator's new document is also
 heard correctly: a PocketSphinx language model and dictionary of the content's sentences, titles,
 phrasings and voice commands (new words pronounced by espeak-ng), and the word list Vosk's grammar
-mode uses. Files go to content/build/speech/; a failure here never stops the text answers.
+mode uses. Both also get health words the content lacks, so questions about them are heard and
+declined. Files go to content/build/speech/; a failure here never stops the text answers.
 """
 
 from __future__ import annotations
@@ -47,7 +48,8 @@ def enrich(kb: KnowledgeBase, content_dir: Path) -> None:
         _LOGGER.warning("speech vocabulary not built (%s); recognition uses the general model", exc)
         kb.extras.pop("speech", None)
         return
-    kb.extras["speech"] = {"words": list(domain.words), "phrases": list(domain.phrases), "dir": str(BUILD_DIR)}
+    kb.extras["speech"] = {"words": list(domain.words), "phrases": list(domain.phrases), "dir": str(BUILD_DIR),
+                           "other_words": list(domain.other_words)}
 
 
 def domain_of(kb: KnowledgeBase, content_dir: Path) -> DomainModel | None:
@@ -59,7 +61,7 @@ def domain_of(kb: KnowledgeBase, content_dir: Path) -> DomainModel | None:
     if not folder.is_dir():
         return None
     return DomainModel(words=tuple(speech.get("words", ())), phrases=tuple(speech.get("phrases", ())),
-                       build_dir=folder)
+                       build_dir=folder, other_words=tuple(speech.get("other_words", ())))
 
 
 def load_for_speech(content_dir: Path) -> tuple[KnowledgeBase, DomainModel | None]:

@@ -93,6 +93,15 @@ def test_grammar_drops_words_the_model_does_not_know(caplog: pytest.LogCaptureFi
     assert "2 of 4 domain words" in caplog.text
 
 
+def test_words_of_questions_the_content_cannot_answer_join_the_grammar(speech) -> None:
+    """Heard as themselves, not forced onto a content word (then the matcher declines them)."""
+    audio = speech("병원")
+    forced = VoskRecognizer(KO_MODEL, DomainModel(words=("서울",)), fallback=False).recognize(audio)
+    rec = VoskRecognizer(KO_MODEL, DomainModel(words=("서울",), other_words=("병원", "xyzzy")), fallback=False)
+    assert rec.grammar == ("서울", "병원") and rec.dropped_words == ("xyzzy",)
+    assert forced.text in ("", "서울") and rec.recognize(audio).text == "병원"
+
+
 @pytest.mark.parametrize("phrase", ["안녕하세요", "병원", "서울", "아니요", "좋아요"])
 def test_grammar_mode_hears_domain_words(speech, phrase: str) -> None:
     result = VoskRecognizer(KO_MODEL, DOMAIN).recognize(speech(phrase))
