@@ -231,9 +231,12 @@ def test_bad_settings_are_refused_with_the_key_named(bad: dict[str, object]) -> 
 # --- end to end: a real terminal, real speech, the virtual speaker --------------------------------------------
 
 SCRIPT = """
+import signal
 import sys
 from kiosk.config import load_settings
 from kiosk.scanning import ScanSettings, run_scan
+# Ctrl-C as at a terminal, even when the test run ignores it (started in the background, which the scanner inherits)
+signal.signal(signal.SIGINT, signal.default_int_handler)
 try:
     run_scan(load_settings(), ScanSettings(step_s=1.0), max_seconds=float(sys.argv[1]))
 except KeyboardInterrupt:
