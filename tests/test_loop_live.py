@@ -145,6 +145,12 @@ class Turn:
         return [c.text for c in self.captions if c.who == "KIOSK" and c.text.startswith("(")]
 
 
+KIOSK_MAIN = ("import runpy, signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+              "runpy.run_module('kiosk', run_name='__main__', alter_sys=True)")
+"""`python -m kiosk` taking Ctrl-C as at a terminal, even when the test run ignores it (a suite started in the
+background without job control): else `close` waits 10 s and kills the kiosk, and its Ctrl-C path goes untried."""
+
+
 class LiveKiosk:
     """A kiosk process on the virtual audio, with taps on its microphone and speaker."""
 
@@ -156,7 +162,7 @@ class LiveKiosk:
         self.mic = Tap(audio, "mic", audio.root / f"mic-{id(self)}.npz")
         self.speaker.wait_ready()
         self.mic.wait_ready()
-        cmd = [sys.executable, "-m", "kiosk", *(["--config", str(config)] if config else []),
+        cmd = [sys.executable, "-c", KIOSK_MAIN, *(["--config", str(config)] if config else []),
                *(["--debug"] if debug else []), "voice", *args]
         self.started = time.monotonic()
         self.proc = subprocess.Popen(cmd, env=audio.env, cwd=PROJECT, text=True, stdin=subprocess.DEVNULL,
