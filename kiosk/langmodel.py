@@ -264,8 +264,9 @@ def build_domain_model(sentences: list[str], extra_phrases: Iterable[str] = (), 
     out_dir = out_dir or Path(tempfile.mkdtemp(prefix="kiosk-lm-"))
     out_dir.mkdir(parents=True, exist_ok=True)
     extra = list(extra_phrases)
+    other = tuple(dict.fromkeys(other_words))  # read twice below: an iterator would be empty the second time
     corpus = build_corpus(sentences, extra, fillers)
-    general = general_unigrams(GENERAL_WORDS, tuple(other_words)) if general_weight > 0 else None
+    general = general_unigrams(GENERAL_WORDS, other) if general_weight > 0 else None
     probs, bows = domain_ngrams(corpus, general, general_weight)
     domain_words = sorted({w for line in corpus for w in line})
     if bigram_weight > 0:
@@ -281,8 +282,9 @@ def build_domain_model(sentences: list[str], extra_phrases: Iterable[str] = (), 
         _LOGGER.info("pronounced %d new words with espeak-ng: %s", len(generated), ", ".join(generated))
     phrases = dict.fromkeys(" ".join(words_of(s)) for s in (*sentences, *COMMANDS, *extra))
     _LOGGER.debug("language model: %d lines, %d domain words, %d in all", len(corpus), len(domain_words), len(vocab))
+    known = set(domain_words)
     return DomainModel(words=tuple(domain_words), phrases=tuple(p for p in phrases if p), build_dir=out_dir,
-                       other_words=tuple(w for w in dict.fromkeys(other_words) if w not in set(domain_words)))
+                       other_words=tuple(w for w in other if w not in known))
 
 
 def write_binary(arpa: Path, out: Path) -> None:

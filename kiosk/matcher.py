@@ -61,6 +61,8 @@ PARENT_MARGIN = 0.05
 """A list explaining this little less than its tied items answers instead of any one of them."""
 COMMON_IDF = math.log(3.0)
 """The idf, log(1 + topics / topics with the word), of a word in half of the topics."""
+BODY_SECTION = "the body"
+"""The section of kiosk/data/health_words.txt naming parts of the body (see `other_body_part`)."""
 HEALTH_WORD_FACTOR = 1.0
 """A condition or medicine the content never uses ("aspirin", "gout", "flu") names another subject as
 surely as the content's rarest word names its own; an everyday unknown word counts `unknown_weight` of
@@ -153,8 +155,9 @@ class Index:
         self.subjects = {t.id: set(stems_of(t.subject)) for t in kb.topics}
         self.names = {t.id: [set(stems_of(n)) for n in (t.title, *t.aliases) if stems_of(n)] for t in kb.topics}
         self.titles = {t.id: set().union(*names) for t, names in zip(kb.topics, self.names.values(), strict=True)}
-        self.body = frozenset(stem(word) for word in health_words().get("the body", ()))
-        self.health = frozenset(stem(word) for section, words in health_words().items() if section != "the body"
+        sections = health_words()
+        self.body = frozenset(stem(word) for word in sections.get(BODY_SECTION, ()))
+        self.health = frozenset(stem(word) for section, words in sections.items() if section != BODY_SECTION
                                 for word in words)  # fmt: skip
         # the everyday phrases whose word the content uses (see `rephrase`)
         self.paraphrases = {phrase: word for phrase, word in paraphrases().items()

@@ -197,7 +197,6 @@ def test_of_two_hearings_the_better_understood_is_kept_and_a_disagreeing_one_mak
     assert disputed.decision.value == "confirm" and disputed.best == alone.best, disputed
 
 
-
 def test_another_hearing_that_surely_heard_a_different_condition_makes_it_a_question(index):
     from dataclasses import replace
 
