@@ -37,9 +37,19 @@ STOP_WORDS = frozenset(
 _STEMMER = snowballstemmer.stemmer("english")
 
 
+STEM_OVERRIDES = {"medical": "medical", "medically": "medical"}
+"""Words the stemmer cuts to another word's stem: "medical" is not "medication" ("medic"), or "a medical
+appointment" would answer "do tablets help"."""
+
+
 @functools.lru_cache(maxsize=65536)
 def stem(word: str) -> str:
-    return str(_STEMMER.stemWord(word))
+    return STEM_OVERRIDES.get(word) or str(_STEMMER.stemWord(word))
+
+
+_STOP_STEMS = frozenset(stem(w) for w in STOP_WORDS if not w.endswith("ly"))
+"""A stop word's other forms carry no topic either ("helps", "helpful", "keeps"); an adverb's stem may
+be a content word ("generally" -> "general", as in "generalized")."""
 
 
 @functools.lru_cache(maxsize=65536)
@@ -56,8 +66,8 @@ def tokenize(text: str) -> list[str]:
 
 
 def content_tokens(text: str) -> list[str]:
-    """Tokens that can name a topic: no fillers, no question-frame or grammar words."""
-    return [t for t in tokenize(text) if t not in FILLERS and t not in STOP_WORDS]
+    """Tokens that can name a topic: no fillers, no question-frame or grammar words in any form."""
+    return [t for t in tokenize(text) if t not in FILLERS and t not in STOP_WORDS and stem(t) not in _STOP_STEMS]
 
 
 def compound_parts(token: str) -> list[str]:
@@ -168,6 +178,9 @@ def pronounced_alike(word: str, other: str) -> bool:
 
 
 INFLECTIONS = ("s", "es", "ed", "d", "ing", "ly")
+JOIN_WORD_LEN = 4
+"""Real words this long are not joined into a content word ("special diet" is not "specialist"); shorter
+ones may be pieces of one ("dis tone ya")."""
 """Endings that make another form of a dictionary word ("clenching", "wobbles"), itself a real word."""
 
 
@@ -214,7 +227,11 @@ class Corrector:
             return word
         return None
 
-    def join_split(self, tokens: list[str], i: int) -> tuple[str, int] | None:
+    @staticmethod
+    def _whole_word(piece: str, english: frozenset[str]) -> bool:
+        return len(piece) >= JOIN_WORD_LEN and is_english(piece, english)
+
+    def join_split(self, tokens: list[str], i: int, english: frozenset[str] = frozenset()) -> tuple[str, int] | None:
         """"blef a ro spasm" -> ("blepharospasm", 4): join 2-4 pieces that spell one long word."""
         for width in (4, 3, 2):
             if i + width > len(tokens):
@@ -226,7 +243,10 @@ class Corrector:
             if len(joined) < 6:
                 continue
             best = process.extractOne(joined, self.long_vocab, scorer=fuzz.ratio, score_cutoff=75)
-            if best and (best[1] >= 85 or sound_key(best[0]) == sound_key(joined)):
+            # real words join only into a word that sounds like them ("every day"), not one that looks
+            # like them ("special diet" is not "specialist")
+            words = all(p in self.known or self._whole_word(p, english) for p in pieces)
+            if best and ((best[1] >= 85 and not words) or sound_key(best[0]) == sound_key(joined)):
                 return str(best[0]), width
         return None
 
@@ -251,7 +271,7 @@ class Corrector:
         while i < len(tokens):
             token = tokens[i]
             if token not in self.known or len(token) <= 3:
-                joined = self.join_split(tokens, i)
+                joined = self.join_split(tokens, i, english)
                 if joined:
                     out.append((joined[0], list(range(i, i + joined[1]))))
                     i += joined[1]

@@ -1,6 +1,16 @@
 """Mending words: everyday phrases, real words kept as they are."""
 
-from kiosk.textnorm import Corrector, english_words, is_english, paraphrases, pronounced_alike, rephrase, tokenize
+from kiosk.textnorm import (
+    Corrector,
+    content_tokens,
+    english_words,
+    is_english,
+    paraphrases,
+    pronounced_alike,
+    rephrase,
+    stem,
+    tokenize,
+)
 
 
 def test_an_everyday_phrase_becomes_its_word_as_sure_as_its_least_sure_word():
@@ -28,3 +38,20 @@ def test_a_real_word_is_moved_only_onto_a_word_pronounced_the_same():
     assert not pronounced_alike("toilets", "tilts")  # one metaphone key, different vowels
     corrector = Corrector(["tilts", "tumor", "cramp"])
     assert corrector.correct(["toilets", "tumour", "kramp"]) == ["toilets", "tumor", "cramp"]
+
+
+def test_real_words_side_by_side_join_only_into_a_word_that_sounds_like_them():
+    corrector = Corrector(["specialist", "everyday", "dystonia"])
+    assert corrector.correct(["special", "diet"]) == ["special", "diet"]  # looks like "specialist"; is not
+    assert corrector.correct(["every", "day"]) == ["everyday"]  # a recogniser's split of one word
+    assert corrector.correct(["dis", "tonia"]) == ["dystonia"]
+
+
+def test_every_form_of_a_stop_word_is_a_stop_word():
+    assert content_tokens("the medicine helps and keeps me going") == ["medicine"]
+    assert content_tokens("is it helpful") == []
+    assert content_tokens("generalized dystonia") == ["generalized", "dystonia"]  # not "generally"
+
+
+def test_medical_is_not_cut_to_the_stem_of_medication():
+    assert stem("medical") != stem("medication") == stem("medications")
