@@ -160,6 +160,7 @@ class Index:
             s = stem(word)
             self.rarity[s] = min(self.rarity.get(s, 1.0), float(value))
         self.by_id = {t.id: t for t in kb.topics}
+        self.item_names = {t.id: {stem(w) for w in own} for t in kb.topics if (own := self._short_item(t))}
         self.subjects = {t.id: set(stems_of(t.subject)) | ({PRONOUN_STEM} if t.subject else set()) for t in kb.topics}
         self.names = {t.id: [set(stems_of(n)) for n in (t.title, *t.aliases) if stems_of(n)] for t in kb.topics}
         self.titles = {t.id: set().union(*names) for t, names in zip(kb.topics, self.names.values(), strict=True)}
@@ -172,16 +173,22 @@ class Index:
                             if any(self.weight(s) > 0 for s in stems_of(word))}  # fmt: skip
 
     @staticmethod
+    def _short_item(topic: Topic) -> list[str]:
+        """The words of a list item that is only a name ("Stroke", "May worsen with stress"), or none."""
+        if topic.kind != "item" or len(topic.sentences) != 1:
+            return []
+        lead = set(content_tokens(topic.context))
+        own = [t for t in content_tokens(topic.sentences[0]) if t not in lead]
+        return own if len(own) <= SHORT_ITEM_WORDS else []
+
+    @staticmethod
     def _fields(topic: Topic, kb: KnowledgeBase) -> Iterable[tuple[str, list[str]]]:
         yield "title", [topic.title]
         yield "alias", topic.aliases
         yield "phrase", topic.phrases
         yield "body", topic.sentences
-        if topic.kind == "item" and len(topic.sentences) == 1:
-            lead = set(content_tokens(topic.context))
-            own = [t for t in content_tokens(topic.sentences[0]) if t not in lead]
-            if len(own) <= SHORT_ITEM_WORDS:
-                yield "item", [" ".join(own)]
+        if own := Index._short_item(topic):
+            yield "item", [" ".join(own)]
         yield "context", [topic.context]
         yield "subject", [topic.subject]
         if topic.parent:
@@ -317,7 +324,8 @@ def match(question: str, index: Index, settings: MatchSettings | None = None,
             confidence = min(confidence, settings.answer_at - 0.01)
         if disputed(best, heard_as.alternatives, index, settings):
             confidence = min(confidence, settings.answer_at - 0.01)
-    if other_body_part(stems, heard, candidates[0].topic_id, index, settings):
+    top = candidates[0].topic_id
+    if other_body_part(stems, heard, top, index, settings) or only_the_name(stems, top, index):
         confidence = min(confidence, settings.answer_at - 0.01)
     if confidence >= settings.answer_at:
         decision = Decision.ANSWER
@@ -336,6 +344,19 @@ def other_body_part(stems: Sequence[str], heard: dict[str, float], topic_id: str
     right answer lost; spoken sets unchanged."""
     words = index.fields[topic_id]
     return any(s in index.body and heard[s] >= settings.sure_word and index.hit(s, words) <= 0 for s in stems)
+
+
+def only_the_name(stems: Sequence[str], topic_id: str, index: Index) -> bool:
+    """The question matches a list item only on the item's name: "what is a stroke of luck", "how is
+    parkinson's treated" find "Stroke" and "Parkinson's disease" among the disorders that cause dystonia,
+    but ask something about the named thing that the content never mentions. Ask rather than answer
+    ("tell me about huntington's" asks nothing else, and is answered)."""
+    name = index.item_names.get(topic_id)
+    words = index.fields[topic_id]
+    if not name:
+        return False
+    found = [s in name for s in stems if index.hit(s, words) > 0]
+    return all(found) and any(not index.weight(s) for s in stems)  # and something the content never says
 
 
 def best_hearing(heard: Transcript, index: Index, settings: MatchSettings | None = None) -> Transcript:

@@ -80,6 +80,16 @@ def test_it_stands_for_the_subject_but_is_no_heard_word(index):
     assert match("what is it", index, heard_as=heard("what is it")).decision.value != "answer"
 
 
+@pytest.mark.parametrize("question", ["what is a stroke of luck", "what is parkinson's law", "is tb contagious"])
+def test_a_question_about_something_only_named_in_a_list_is_not_answered(index, question):
+    # the content only lists these among the disorders that can cause dystonia
+    assert match(question, index).decision.value != "answer"
+
+
+def test_a_question_asking_nothing_but_the_listed_name_is_answered(index):
+    assert match("tell me about huntington's", index).decision.value == "answer"
+
+
 def test_matching_is_pure_and_repeatable(index):
     assert match("what causes dystonia", index) == match("what causes dystonia", index)
 
