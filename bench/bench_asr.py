@@ -85,9 +85,9 @@ def worker(engine: str, model: str | None, manifest: Path) -> dict[str, Any]:
     from kiosk.audio_in import load_utterance
     from kiosk.config import Settings
     from kiosk.dialogue import answer_question
-    from kiosk.matcher import Index
     from kiosk.recognizer import create_recognizer, with_completeness
     from kiosk.speechdomain import load_for_speech
+    from kiosk.wordindex import Index
 
     logging.basicConfig(level=logging.ERROR)
     settings = Settings()

@@ -24,9 +24,9 @@ from kiosk import langmodel
 from kiosk.asr_pocketsphinx import PocketSphinxRecognizer
 from kiosk.audio_in import load_utterance
 from kiosk.config import load_settings
-from kiosk.matcher import Index
 from kiosk.recognizer import with_completeness
 from kiosk.speechdomain import load_for_speech, training_text
+from kiosk.wordindex import Index
 
 
 def parse_value(text: str) -> object:

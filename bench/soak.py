@@ -43,7 +43,7 @@ def questions() -> list[str]:
 def soak_text(n: int) -> None:
     from kiosk import content
     from kiosk.dialogue import Session
-    from kiosk.matcher import Index
+    from kiosk.wordindex import Index
 
     kb = content.load(ROOT / "content")
     session = Session(kb, Index(kb))

@@ -7,9 +7,9 @@ copied, never rewritten.
 
 from __future__ import annotations
 
-from kiosk.matcher import Index, stems_of
 from kiosk.messages import Answer
 from kiosk.topics import Topic
+from kiosk.wordindex import Index, stems_of
 
 MAX_WORDS = 50
 """A first answer is about 45 words (~15 s at a calm pace); one sentence more may tip it to 50."""

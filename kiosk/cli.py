@@ -19,7 +19,7 @@ from kiosk.content import KnowledgeBase
 from kiosk.dialogue import Session
 from kiosk.errors import KioskError
 from kiosk.loop import LISTEN_MODES
-from kiosk.matcher import Index
+from kiosk.wordindex import Index
 
 _LOGGER = logging.getLogger("kiosk")
 

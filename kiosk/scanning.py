@@ -281,8 +281,8 @@ def run_scan(settings: Settings, scan: ScanSettings, max_seconds: float | None =
              events: EventBus | None = None) -> int:
     """The scanning kiosk: content, speaker and keys, but no microphone or recogniser."""
     from kiosk import content
-    from kiosk.matcher import Index
     from kiosk.speaker import create_speaker
+    from kiosk.wordindex import Index
 
     kb = content.load(settings.content_dir)
     s = settings.speech

@@ -10,7 +10,7 @@ import pytest
 from kiosk import content
 from kiosk.content import KnowledgeBase
 from kiosk.dialogue import Session
-from kiosk.matcher import Index
+from kiosk.wordindex import Index
 
 PROJECT = Path(__file__).resolve().parent.parent
 CONTENT = PROJECT / "content"

@@ -27,11 +27,11 @@ from kiosk.dialogue import Session
 from kiosk.endpoint import EndpointSettings
 from kiosk.errors import AudioError
 from kiosk.loop import FRAME_BYTES, Caption, VoiceLoop, VoiceSettings, microphone_frames
-from kiosk.matcher import Index
 from kiosk.messages import Transcript, Word
 from kiosk.recognizer import Recognizer, create_recognizer
 from kiosk.speaker import Speaker
 from kiosk.speechdomain import load_for_speech
+from kiosk.wordindex import Index
 
 FRAME_S = 0.03
 SILENT = bytes(FRAME_BYTES)
