@@ -42,8 +42,9 @@ PART_FACTOR = 0.5
 PRONOUN_STEM = "<it>"
 """What "it" in a question stands for: the subject of the document a topic belongs to ("is it curable"
 at a dystonia kiosk asks about dystonia). Every topic with a subject explains it, so it counts like
-the subject's own name, and with several documents it leans to none of them. It is
-no evidence of a topic (`min_evidence`). Typed own and held-out questions: 1 more right of 313."""
+the subject's own name (once: a question that names the subject has it already), and with several
+documents it leans to none of them. It is no evidence of a topic (`min_evidence`). Typed own and
+held-out questions: 1 more right of 313."""
 PRONOUNS = frozenset({"it"})
 SHORT_ITEM_WORDS = 6
 """A list item this short ("May worsen with stress, fatigue or anxiety") is its own name, though its title
@@ -107,6 +108,7 @@ class Index:
         self.by_id = {t.id: t for t in kb.topics}
         self.item_names = {t.id: {stem(w) for w in own} for t in kb.topics if (own := self._short_item(t))}
         self.subjects = {t.id: set(stems_of(t.subject)) | ({PRONOUN_STEM} if t.subject else set()) for t in kb.topics}
+        self.subject_names = frozenset().union(*self.subjects.values()) - {PRONOUN_STEM}
         self.names = {t.id: [set(stems_of(n)) for n in (t.title, *t.aliases) if stems_of(n)] for t in kb.topics}
         self.titles = {t.id: set().union(*names) for t, names in zip(kb.topics, self.names.values(), strict=True)}
         sections = health_words()
@@ -162,6 +164,8 @@ class Index:
         for token, conf in rephrase(surely, self.paraphrases):  # the text keeps the words as said
             for s in [PRONOUN_STEM] if token in PRONOUNS else stems_of(token):
                 heard[s] = max(heard.get(s, 0.0), conf)
+        if heard.keys() & self.subject_names:  # "my dad had dystonia, will I get it": named already
+            heard.pop(PRONOUN_STEM, None)
         return heard, text
 
     def weight(self, s: str) -> float:

@@ -76,6 +76,8 @@ def test_it_stands_for_the_subject_but_is_no_heard_word(index):
     typed = match("can you get it after having a stroke", index)
     named = match("can you get dystonia after having a stroke", index)
     assert typed.best.topic_id == named.best.topic_id and typed.decision.value == named.decision.value == "answer"
+    # "it" is the subject once: named as well, it does not make the overview explain the question twice
+    assert match("my dad had dystonia will i get it too", index).decision.value != "answer"
     # spoken, "it" and one content word are still little to go on (see the test below: "is it genetic")
     assert match("what is it", index, heard_as=heard("what is it")).decision.value != "answer"
 
