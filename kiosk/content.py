@@ -7,6 +7,7 @@ a build that yields nothing keeps the last good one.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -15,6 +16,7 @@ import tempfile
 import tomllib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 
 from kiosk.errors import ContentError
@@ -85,11 +87,19 @@ def source_files(content_dir: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
 
 
+def word_lists() -> list[tuple[str, bytes]]:
+    """The kiosk's own word lists (kiosk/data): the synonyms and health words go into every build."""
+    data = resources.files("kiosk.data")
+    return sorted((f.name, f.read_bytes()) for f in data.iterdir() if f.name.endswith(".txt"))
+
+
 def fingerprint(content_dir: Path) -> list[list[object]]:
+    """What a build depends on: the operator's files, the build version and the kiosk's word lists, so
+    that a change to any of them rebuilds."""
     files = source_files(content_dir) + [content_dir / SIDECAR]
-    return [[p.name, p.stat().st_size, p.stat().st_mtime_ns] for p in files if p.is_file()] + [
-        ["build", BUILD_VERSION]
-    ]
+    found: list[list[object]] = [[p.name, p.stat().st_size, p.stat().st_mtime_ns] for p in files if p.is_file()]
+    lists: list[list[object]] = [[name, hashlib.sha256(text).hexdigest()[:16]] for name, text in word_lists()]
+    return [*found, ["build", BUILD_VERSION], *lists]
 
 
 def read_source(path: Path) -> str:

@@ -69,6 +69,17 @@ def test_enormous_source_is_refused(content_copy):
     assert any("huge.txt" in p and "too large" in p for p in kb.problems)
 
 
+def test_a_changed_word_list_of_the_kiosk_rebuilds_the_content(content_copy, monkeypatch):
+    kb = content.load(content_copy)
+    assert content.load(content_copy).fingerprint == kb.fingerprint  # nothing changed: no rebuild
+    lists = dict(content.word_lists())
+    lists["synonyms.txt"] += b"wobble wobbles tremble trembles\n"
+    monkeypatch.setattr(content, "word_lists", lambda: sorted(lists.items()))
+    rebuilt = content.load(content_copy)
+    assert rebuilt.fingerprint != kb.fingerprint
+    assert json.loads((content_copy / content.KB_FILE).read_text())["fingerprint"] == rebuilt.fingerprint
+
+
 def test_build_writes_atomically_and_rebuilds_when_a_source_is_newer(content_copy):
     kb = content.load(content_copy)
     saved = content_copy / content.KB_FILE
