@@ -9,6 +9,7 @@ Thresholds live in Settings and were chosen by measurement (bench/tune_threshold
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -17,6 +18,10 @@ from kiosk.messages import Candidate, Decision, Match, Transcript, Word
 from kiosk.textnorm import tokenize
 from kiosk.wordindex import PRONOUN_STEM, Index
 
+QUANTITY_QUESTION = re.compile(r"\bhow (?:many|long|old)\b|\bwhat (?:percentage|proportion)\b|\bcosts?\b")
+"""A question asking for a figure ("how many people have dystonia", "how long will I live", "what does
+it cost"): a topic without one (`Index.with_numbers`) can only talk around it, so it is asked about,
+not answered."""
 WORD_EVIDENCE = 0.25
 """Each matched word is some evidence however common it is; rare words add up to 1 more."""
 DEFINITION_WORDS = frozenset("what is what's a an tell me about explain does mean define meant by exactly".split())
@@ -140,7 +145,8 @@ def match(question: str, index: Index, settings: MatchSettings | None = None,
         if disputed(best, heard_as.alternatives, index, settings):
             confidence = min(confidence, settings.answer_at - 0.01)
     top = candidates[0].topic_id
-    if other_body_part(stems, heard, top, index, settings) or only_the_name(stems, top, index):
+    asks_a_figure = QUANTITY_QUESTION.search(normalized) and top not in index.with_numbers
+    if other_body_part(stems, heard, top, index, settings) or only_the_name(stems, top, index) or asks_a_figure:
         confidence = min(confidence, settings.answer_at - 0.01)
     if confidence >= settings.answer_at:
         decision = Decision.ANSWER

@@ -8,6 +8,7 @@ the vocabulary typos and sound-alikes are corrected onto.
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
@@ -46,6 +47,8 @@ the subject's own name (once: a question that names the subject has it already),
 documents it leans to none of them. It is no evidence of a topic (`min_evidence`). Typed own and
 held-out questions: 1 more right of 313."""
 PRONOUNS = frozenset({"it"})
+QUANTITY_TEXT = re.compile(r"\d|%|[$£€]|\b(?:percent|per cent|hundred|thousand|million|billion|half|quarter)\b")
+"""A figure in a topic's text: only a topic with one can answer "how many", "how long" or "what does it cost"."""
 SHORT_ITEM_WORDS = 6
 """A list item this short ("May worsen with stress, fatigue or anxiety") is its own name, though its title
 keeps only the start: its words count as the topic's phrasings, not as body text."""
@@ -107,6 +110,7 @@ class Index:
             self.rarity[s] = min(self.rarity.get(s, 1.0), float(value))
         self.by_id = {t.id: t for t in kb.topics}
         self.item_names = {t.id: {stem(w) for w in own} for t in kb.topics if (own := self._short_item(t))}
+        self.with_numbers = frozenset(t.id for t in kb.topics if QUANTITY_TEXT.search(t.text.lower()))
         self.subjects = {t.id: set(stems_of(t.subject)) | ({PRONOUN_STEM} if t.subject else set()) for t in kb.topics}
         self.subject_names = frozenset().union(*self.subjects.values()) - {PRONOUN_STEM}
         self.names = {t.id: [set(stems_of(n)) for n in (t.title, *t.aliases) if stems_of(n)] for t in kb.topics}

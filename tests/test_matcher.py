@@ -2,8 +2,10 @@
 
 import pytest
 
+from kiosk import content
 from kiosk.matcher import match
 from kiosk.messages import Transcript
+from kiosk.wordindex import Index
 
 IN_SCOPE = [
     ("what is blepharospasm", "dystonia/eyelids"),
@@ -233,3 +235,14 @@ def test_another_hearing_that_surely_heard_a_different_condition_makes_it_a_ques
         confidences = {"diabetes": 0.2} if decision == "answer" else None  # a guessed word is no evidence
         result = match(chosen.text, index, heard_as=replace(chosen, alternatives=(heard(other, confidences),)))
         assert result.decision.value == decision, (other, result)
+
+
+def test_a_question_asking_for_a_figure_is_answered_only_from_a_topic_that_has_one(index, content_copy):
+    for question in ("how many people have dystonia", "how long will i live with dystonia", "how many women have it"):
+        assert match(question, index).decision.value != "answer"  # the document gives no figures
+    (content_copy / "sources" / "numbers.txt").write_text(
+        "How common dystonia is\n\nDystonia affects about 1 in 1,000 people, more women than men.\n"
+    )
+    with_figures = Index(content.rebuild(content_copy))
+    result = match("how many women have dystonia", with_figures)
+    assert result.decision.value == "answer" and "common" in result.best.topic_id, result
