@@ -37,9 +37,11 @@ STOP_WORDS = frozenset(
 _STEMMER = snowballstemmer.stemmer("english")
 
 
-STEM_OVERRIDES = {"medical": "medical", "medically": "medical"}
+STEM_OVERRIDES = {"medical": "medical", "medically": "medical", "curable": "cure"}
 """Words the stemmer cuts to another word's stem: "medical" is not "medication" ("medic"), or "a medical
-appointment" would answer "do tablets help"."""
+appointment" would answer "do tablets help"; and one it leaves apart from its own ("curable" is "cure").
+Not in kiosk/data/synonyms.txt, whose words also become likely words for the recogniser: with "curable"
+there, "trouble swallowing" was heard as "curable swallowing"."""
 
 
 @functools.lru_cache(maxsize=65536)

@@ -40,6 +40,7 @@ EVERYDAY_PHRASES = [  # phrases that mean one word of the documents (kiosk/data/
 EVERYDAY_WORDS = [  # word forms that once pointed at the wrong topic
     ("is there any medicine that helps", "dystonia/medications-can-sometimes-improve-dystonia-symptoms"),  # "helpful"
     ("can you get it after having a stroke", "dystonia/other-disorders/stroke"),  # "it" is dystonia
+    ("is it curable", "dystonia/medications-can-sometimes-improve-dystonia-symptoms"),  # "cure"
 ]
 OUT_OF_SCOPE = [
     "is there a special diet for dystonia",  # not "specialist", which the content has

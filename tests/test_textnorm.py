@@ -55,3 +55,4 @@ def test_every_form_of_a_stop_word_is_a_stop_word():
 
 def test_medical_is_not_cut_to_the_stem_of_medication():
     assert stem("medical") != stem("medication") == stem("medications")
+    assert stem("curable") == stem("cure")
