@@ -120,9 +120,9 @@ def match(question: str, index: Index, settings: MatchSettings | None = None,
     if not candidates:
         return Match(question, normalized, Decision.DECLINE)
     confidence = candidates[0].coverage
+    best = candidates[0].topic_id
     if heard_as is not None:
         confidence *= (1.0 - settings.asr_weight * (1.0 - heard_as.confidence)) * heard_as.completeness
-        best = candidates[0].topic_id
         subject = index.subjects[best]
         # "it" adds no heard word: "is it genetic" is still one word to go on
         matched = [s for s in stems if s != PRONOUN_STEM and index.hit(s, index.fields[best]) > 0]
@@ -144,9 +144,8 @@ def match(question: str, index: Index, settings: MatchSettings | None = None,
             confidence = min(confidence, settings.answer_at - 0.01)
         if disputed(best, heard_as.alternatives, index, settings):
             confidence = min(confidence, settings.answer_at - 0.01)
-    top = candidates[0].topic_id
-    asks_a_figure = QUANTITY_QUESTION.search(normalized) and top not in index.with_numbers
-    if other_body_part(stems, heard, top, index, settings) or only_the_name(stems, top, index) or asks_a_figure:
+    asks_a_figure = QUANTITY_QUESTION.search(normalized) is not None and best not in index.with_numbers
+    if other_body_part(stems, heard, best, index, settings) or only_the_name(stems, best, index) or asks_a_figure:
         confidence = min(confidence, settings.answer_at - 0.01)
     if confidence >= settings.answer_at:
         decision = Decision.ANSWER

@@ -180,10 +180,10 @@ def pronounced_alike(word: str, other: str) -> bool:
 
 
 INFLECTIONS = ("s", "es", "ed", "d", "ing", "ly")
+"""Endings that make another form of a dictionary word ("clenching", "wobbles"), itself a real word."""
 JOIN_WORD_LEN = 4
 """Real words this long are not joined into a content word ("special diet" is not "specialist"); shorter
 ones may be pieces of one ("dis tone ya")."""
-"""Endings that make another form of a dictionary word ("clenching", "wobbles"), itself a real word."""
 
 
 def is_english(token: str, english: frozenset[str]) -> bool:
@@ -229,11 +229,7 @@ class Corrector:
             return word
         return None
 
-    @staticmethod
-    def _whole_word(piece: str, english: frozenset[str]) -> bool:
-        return len(piece) >= JOIN_WORD_LEN and is_english(piece, english)
-
-    def join_split(self, tokens: list[str], i: int, english: frozenset[str] = frozenset()) -> tuple[str, int] | None:
+    def join_split(self, tokens: list[str], i: int) -> tuple[str, int] | None:
         """"blef a ro spasm" -> ("blepharospasm", 4): join 2-4 pieces that spell one long word."""
         for width in (4, 3, 2):
             if i + width > len(tokens):
@@ -247,7 +243,8 @@ class Corrector:
             best = process.extractOne(joined, self.long_vocab, scorer=fuzz.ratio, score_cutoff=75)
             # real words join only into a word that sounds like them ("every day"), not one that looks
             # like them ("special diet" is not "specialist")
-            words = all(p in self.known or self._whole_word(p, english) for p in pieces)
+            english = english_words()
+            words = all(p in self.known or len(p) >= JOIN_WORD_LEN and is_english(p, english) for p in pieces)
             if best and ((best[1] >= 85 and not words) or sound_key(best[0]) == sound_key(joined)):
                 return str(best[0]), width
         return None
@@ -273,7 +270,7 @@ class Corrector:
         while i < len(tokens):
             token = tokens[i]
             if token not in self.known or len(token) <= 3:
-                joined = self.join_split(tokens, i, english)
+                joined = self.join_split(tokens, i)
                 if joined:
                     out.append((joined[0], list(range(i, i + joined[1]))))
                     i += joined[1]
