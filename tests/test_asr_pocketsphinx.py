@@ -302,3 +302,20 @@ def test_a_recording_is_also_heard_at_once_without_disturbing_live_adaptation(
     assert both._decoder.get_cmn() == streamed_only._decoder.get_cmn()
     again = PocketSphinxRecognizer(domain).recognize(padded)  # dithered, but the same every time
     assert (again.text, again.confidence) == (chosen.text, chosen.confidence)
+
+
+def test_a_recording_heard_at_once_is_heard_the_same_whatever_came_before(
+        domain: DomainModel, audio_dir: Path) -> None:  # fmt: skip
+    """The whole-recording pass starts from the recording's own cepstral mean, not the one carried over
+    from earlier recordings (another voice, a noisy room), so a batch's order cannot change what it hears."""
+    pcm = speak("does stress make dystonia worse", audio_dir, "festival")
+    fresh = PocketSphinxRecognizer(domain)._recognize_at_once(pcm)
+    used = PocketSphinxRecognizer(domain)
+    rng = np.random.default_rng(3)
+    used.recognize(speak("tell me about blepharospasm", audio_dir))  # another voice first
+    used.recognize((rng.normal(0, 2000, 32000) + 8000 * np.sin(np.arange(32000) / 3)).astype(np.int16).tobytes())
+    carried = used._decoder.get_cmn()
+    after = used._recognize_at_once(pcm)
+    assert [(w.text, w.confidence, w.start_s) for w in after.words] == [
+        (w.text, w.confidence, w.start_s) for w in fresh.words], (after, fresh)
+    assert used._decoder.get_cmn() == carried  # live listening keeps its own adaptation
