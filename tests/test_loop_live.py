@@ -342,18 +342,21 @@ def sounds_like(rec: Recording, start: float, text: str) -> float:
 
 
 def recognize(rec: Recording, start: float, end: float) -> str:
-    """What the kiosk's own PocketSphinx (with the content's vocabulary) hears in the recording."""
+    """What the kiosk's own PocketSphinx (with the content's vocabulary) hears in the recording, streamed as it
+    listens live. The second hearing a recorded file gets starts from the window's own cepstral mean, which a window
+    of silence and a few seconds of speech measures badly (see test_scanning.Listener)."""
+    from kiosk.recognizer import Recognizer, create_recognizer
+
     global _RECOGNIZER
     if _RECOGNIZER is None:
         from kiosk.config import load_settings
-        from kiosk.recognizer import create_recognizer
         from kiosk.speechdomain import load_for_speech
 
         settings = load_settings()
         _RECOGNIZER = create_recognizer("pocketsphinx", settings.models_dir, None,
                                         load_for_speech(settings.content_dir)[1])
     pcm = rec.samples[rec.index_at(start) : rec.index_at(end)].tobytes()
-    return _RECOGNIZER.recognize(pcm).text
+    return Recognizer.recognize(_RECOGNIZER, pcm).text
 
 
 # --- the conversation --------------------------------------------------------------------------------------
