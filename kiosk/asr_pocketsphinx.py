@@ -86,7 +86,6 @@ class PocketSphinxRecognizer(Recognizer):
         self._in_utt = False
         self._pending = b""
         self._last_partial = ""
-        self._search = self._decoder.current_search()
         # A grammar of silence alone: a pass that only measures the audio costs ~3 ms per second of it.
         self._decoder.add_word(_SILENCE_WORD, "SIL", True)
         self._decoder.add_jsgf_string(_MEAN_SEARCH, f"#JSGF V1.0;\ngrammar mean;\npublic <s> = {_SILENCE_WORD};\n")
@@ -199,6 +198,7 @@ class PocketSphinxRecognizer(Recognizer):
     def _use_own_mean(self, pcm: bytes) -> None:
         """Set the cepstral mean to the recording's own, measured by passes that search for silence only."""
         self._decoder.reinit_feat()  # forget the mean and noise estimate of earlier audio
+        search = self._decoder.current_search()
         self._decoder.activate_search(_MEAN_SEARCH)
         try:
             for _ in range(MEAN_PASSES):
@@ -206,7 +206,7 @@ class PocketSphinxRecognizer(Recognizer):
                 self._decoder.process_raw(pcm, no_search=True, full_utt=True)
                 self._decoder.end_utt()
         finally:
-            self._decoder.activate_search(self._search)
+            self._decoder.activate_search(search)
 
     def reset(self) -> None:
         """Abort the utterance in progress, if any, and forget it."""

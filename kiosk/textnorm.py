@@ -231,6 +231,7 @@ class Corrector:
 
     def join_split(self, tokens: list[str], i: int) -> tuple[str, int] | None:
         """"blef a ro spasm" -> ("blepharospasm", 4): join 2-4 pieces that spell one long word."""
+        english = english_words()
         for width in (4, 3, 2):
             if i + width > len(tokens):
                 continue
@@ -243,7 +244,6 @@ class Corrector:
             best = process.extractOne(joined, self.long_vocab, scorer=fuzz.ratio, score_cutoff=75)
             # real words join only into a word that sounds like them ("every day"), not one that looks
             # like them ("special diet" is not "specialist")
-            english = english_words()
             words = all(p in self.known or len(p) >= JOIN_WORD_LEN and is_english(p, english) for p in pieces)
             if best and ((best[1] >= 85 and not words) or sound_key(best[0]) == sound_key(joined)):
                 return str(best[0]), width

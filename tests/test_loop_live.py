@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from vaudio import PROJECT, SILENCE, Recording, VirtualAudio, no_audio_env
+from vaudio import PROJECT, SILENCE, Listener, Recording, VirtualAudio, no_audio_env
 
 pytest_plugins = ["vaudio"]
 
@@ -313,7 +313,8 @@ def last_loud(rec: Recording, start: float, end: float) -> float | None:
     return float(times[-1]) if len(times) else None
 
 
-_RECOGNIZER = None
+EARS = Listener()
+"""What the kiosk said, as its own recogniser hears it (one for the module: the kiosk's voice throughout)."""
 
 
 def envelope(samples: np.ndarray, rate: int) -> np.ndarray:
@@ -339,24 +340,6 @@ def sounds_like(rec: Recording, start: float, text: str) -> float:
         if len(window) == len(ref):
             best = max(best, float(np.corrcoef(window, ref)[0, 1]))
     return best
-
-
-def recognize(rec: Recording, start: float, end: float) -> str:
-    """What the kiosk's own PocketSphinx (with the content's vocabulary) hears in the recording, streamed as it
-    listens live. The second hearing a recorded file gets starts from the window's own cepstral mean, which a window
-    of silence and a few seconds of speech measures badly (see test_scanning.Listener)."""
-    from kiosk.recognizer import Recognizer, create_recognizer
-
-    global _RECOGNIZER
-    if _RECOGNIZER is None:
-        from kiosk.config import load_settings
-        from kiosk.speechdomain import load_for_speech
-
-        settings = load_settings()
-        _RECOGNIZER = create_recognizer("pocketsphinx", settings.models_dir, None,
-                                        load_for_speech(settings.content_dir)[1])
-    pcm = rec.samples[rec.index_at(start) : rec.index_at(end)].tobytes()
-    return Recognizer.recognize(_RECOGNIZER, pcm).text
 
 
 # --- the conversation --------------------------------------------------------------------------------------
@@ -465,7 +448,7 @@ def test_a_spoken_question_is_answered_aloud_soon_after_it_ends(conversation: Co
     latency = first - end
     print(f"first sound of the answer {latency:.2f} s after the question ended")
     assert 0.3 < latency <= 1.5, "answers must come quickly (quick end of a complete question: 0.8 s)"
-    heard = recognize(c.speaker, first - 0.1, c.after("question"))
+    heard = EARS.hear(c.speaker, first - 0.1, c.after("question"))
     print("answer as heard:", heard)
     # PocketSphinx hears espeak-ng's voice poorly (measured WER ~0.7), so the answer is identified by its
     # sound: the recording must match the kiosk's own synthesis of the expected answer, and not another.
@@ -486,7 +469,7 @@ def test_tell_me_more_and_say_that_again(conversation: Conversation) -> None:
         turn = c.turns[name]
         first = first_loud(c.speaker, turn.heard_at, c.after(name))
         assert first is not None and first - turn.heard_at < 0.6, f"{name}: no prompt answer aloud"
-        heard = recognize(c.speaker, first - 0.1, c.after(name))
+        heard = EARS.hear(c.speaker, first - 0.1, c.after(name))
         print(f"{name} as heard:", heard)
         assert len(keywords(heard, {"areas", "body", "affected", "include", "eyelids", "neck", "face", "head",
                                     "vocal", "cords", "hand", "forearm"})) >= 2, heard

@@ -20,13 +20,12 @@ import numpy as np
 import pexpect
 import pytest
 from fakes import Clock
-from vaudio import PROJECT, SILENCE, Recording, VirtualAudio
+from vaudio import PROJECT, SILENCE, Listener, Recording, VirtualAudio
 
 from kiosk.dialogue import Session
 from kiosk.errors import ConfigError
 from kiosk.events import EventBus
 from kiosk.loop import Caption
-from kiosk.recognizer import Recognizer
 from kiosk.scanning import INTRO, PAUSED, Scanner, ScanSettings
 from kiosk.speaker import Speaker
 
@@ -319,31 +318,6 @@ def loud(rec: Recording, start: float, end: float) -> np.ndarray:
                      np.flatnonzero(np.abs(rec.samples[lo:hi].astype(np.int32)) > SILENCE)])
 
 
-class Listener:
-    """The kiosk's own PocketSphinx with the content's vocabulary, listening to one recording from start to end.
-
-    One recogniser for the whole recording, fed in order (the intro first), streamed as live listening is:
-    PocketSphinx's cepstral mean adapts to the voice across utterances. A fresh recogniser per window heard the first
-    second of each badly (measured on three recordings: "types" of item 2 in 0 of 3, against 3 of 3 in order). The
-    second hearing a recorded file gets starts from the recording's own mean, which two seconds of one voice measure
-    badly: it was the surer hearing of item 2, as "do you so you", in 3 of 3 runs.
-    """
-
-    def __init__(self, rec: Recording) -> None:
-        from kiosk.config import load_settings
-        from kiosk.recognizer import create_recognizer
-        from kiosk.speechdomain import load_for_speech
-
-        settings = load_settings()
-        self.rec = rec
-        self.recognizer = create_recognizer("pocketsphinx", settings.models_dir, None,
-                                            load_for_speech(settings.content_dir)[1])
-
-    def hear(self, start: float, end: float) -> str:
-        window = self.rec.samples[self.rec.index_at(start) : self.rec.index_at(end)]
-        return Recognizer.recognize(self.recognizer, window.tobytes()).text
-
-
 def test_live_a_key_press_on_topic_3_reads_topic_3_aloud(virtual_audio: VirtualAudio) -> None:
     with virtual_audio.recorder() as recorder:
         live = LiveScan(virtual_audio, 80)
@@ -385,10 +359,10 @@ def test_live_a_key_press_on_topic_3_reads_topic_3_aloud(virtual_audio: VirtualA
     # next caption, or the press. Item 3 is cut by the press mid-word, and a cut word is heard as anything
     # ("treat" or "three", measured: even whole, espeak-ng's "Treatment of" came out "three three"), so it is held
     # only to the second check; that it was being said at the press is checked below.
-    ears = Listener(rec)
-    print("intro as heard:", ears.hear(rec.time_of(0), first[0]))
+    ears = Listener()
+    print("intro as heard:", ears.hear(rec, rec.time_of(0), first[0]))
     windows = {"1": (first, second[0]), "2": (second, third[0]), "3": (third, pressed)}
-    heard_items = {name: ears.hear(start - 0.3, end) for name, ((start, _, _), end) in windows.items()}
+    heard_items = {name: ears.hear(rec, start - 0.3, end) for name, ((start, _, _), end) in windows.items()}
     for name, words in heard_items.items():
         print(f"item {name} {windows[name][0][2]!r} as heard: {words!r}")
     for name, words in heard_items.items():
@@ -406,7 +380,7 @@ def test_live_a_key_press_on_topic_3_reads_topic_3_aloud(virtual_audio: VirtualA
           f"next choice offered {after[0] - spoken[-1]:.2f} s after it ended")
     assert pauses[0] < 0.5 and spoken[-1] - pressed > 6.0, "the answer did not follow the press at once, in full"
     assert 0.0 < after[0] - spoken[-1] < 1.0
-    heard = set(ears.hear(pressed, after[0]).split())
+    heard = set(ears.hear(rec, pressed, after[0]).split())
     print("answer as heard:", " ".join(sorted(heard)))
     assert len(heard & ANSWER_WORDS) >= 3, heard
     assert not heard & {"genetic", "causes", "categories"}, "another topic's answer was read"
