@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -35,6 +36,15 @@ MEAN_PASSES = 2
 at once. PocketSphinx 5 adapts the mean live even over a whole utterance, from the mean and the noise
 estimate left by earlier audio, so without them a file's hearing depended on the files before it. The
 first pass also settles the noise estimate; from the second on the mean no longer changes."""
+HIGH_VOICE_HZ = 160.0
+"""A voice pitched at least this high (most women's and children's voices; men's are mostly 85-155 Hz)
+has its whole recording heard through a frequency warp (`HIGH_VOICE_WARP`)."""
+HIGH_VOICE_WARP = 1.3
+"""Frequency warp (vocal tract length normalisation) for a high voice: frequencies are divided by it
+before the filterbank, so a shorter vocal tract's higher formants land where the acoustic model
+expects them. Festival and flite voices at 100-135 Hz all heard worse warped at any factor, which is
+why it is gated on pitch; see `recognize` for what it gains."""
+PITCH_RANGE_HZ = (60.0, 400.0)
 _MEAN_SEARCH = "own-mean"
 _SILENCE_WORD = "kiosk-silence"
 
@@ -69,7 +79,8 @@ class PocketSphinxRecognizer(Recognizer):
             raise ModelError(f"PocketSphinx's en-us model needs {SAMPLE_RATE} Hz audio, not {sample_rate} Hz")
         import pocketsphinx
 
-        config: dict[str, object] = {"loglevel": "ERROR", "samprate": float(sample_rate)}
+        config: dict[str, object] = {"loglevel": "ERROR", "samprate": float(sample_rate),
+                                     "warp_type": "inverse_linear", "warp_params": "1.0"}
         if hmm is not None:
             config["hmm"] = str(hmm)
         if domain is not None:
@@ -171,11 +182,19 @@ class PocketSphinxRecognizer(Recognizer):
         of 740 (asked about instead). Starting each streamed pass afresh lost right answers: spoken dev set,
         festival family, 66 -> 57 of 78 from the initial mean, 62 from the recording's own mean (the two
         hearings then agree, and no longer make up for each other), 64 from an average.
+
+        A high voice (`HIGH_VOICE_HZ`) is heard through a frequency warp, both times; the carried mean
+        goes on through it. Word errors of flite's slt (a woman's voice, 175 Hz) on the own and held-out
+        1-3 questions: 0.247 -> 0.202, 0.218 -> 0.177, 0.181 -> 0.156, 0.175 -> 0.142 (0.198, 0.191, 0.181,
+        0.158 warping only the whole hearing); espeak-ng's f3 voice 0.635 -> 0.381. Answers to slt's 253:
+        right 112 -> 118, false 9 -> 9, out of scope declined 70 -> 66. Warps 1.2 and 1.4 did no better.
         """
-        streamed = super().recognize(pcm, chunk_bytes)
         if len(pcm) < 2:
-            return streamed
-        whole = self._recognize_at_once(pcm)
+            return super().recognize(pcm, chunk_bytes)
+        samples = np.frombuffer(pcm[: len(pcm) - len(pcm) % 2], dtype="<i2").astype(np.int32)
+        with self._warped(HIGH_VOICE_WARP if voice_pitch_hz(samples) >= HIGH_VOICE_HZ else 1.0):
+            streamed = super().recognize(pcm, chunk_bytes)
+            whole = self._recognize_at_once(pcm)
         speech_s = len(pcm) / (2 * SAMPLE_RATE)
         surer, other = sorted((streamed, whole), key=lambda t: -_sureness(with_completeness(t, speech_s)))
         return replace(surer, alternatives=(other,)) if other.text else surer
@@ -194,6 +213,24 @@ class PocketSphinxRecognizer(Recognizer):
             return self.finish()
         finally:
             self._decoder.set_cmn(carried)  # live listening keeps its own adaptation
+
+    @contextmanager
+    def _warped(self, factor: float) -> Iterator[None]:
+        """Hear through a frequency warp for a while, then unwarped again; the carried mean goes on."""
+        if factor == 1.0:
+            yield
+            return
+        self._set_warp(factor)
+        try:
+            yield
+        finally:
+            self._set_warp(1.0)
+
+    def _set_warp(self, factor: float) -> None:
+        mean = self._decoder.get_cmn()
+        self._decoder.config["warp_params"] = str(factor)
+        self._decoder.reinit_feat()
+        self._decoder.set_cmn(mean)
 
     def _use_own_mean(self, pcm: bytes) -> None:
         """Set the cepstral mean to the recording's own, measured by passes that search for silence only."""
@@ -218,6 +255,29 @@ class PocketSphinxRecognizer(Recognizer):
         self._in_utt = False
         self._pending = b""
         self._last_partial = ""
+
+
+def voice_pitch_hz(samples: np.ndarray) -> float:
+    """Median pitch of the voiced parts of 16 kHz speech, 0.0 when none is voiced (a whisper, noise).
+
+    The loudest 40 % of 40 ms frames are taken; a frame is voiced when its autocorrelation peaks at
+    0.45 or more of its energy at a lag within `PITCH_RANGE_HZ`. The autocorrelation's peak errs towards
+    lower octaves, not higher, so a man's voice is not taken for a high one. Synthetic voices measured
+    (median): festival ked 107 Hz, flite awb 133, rms 105, slt 175; espeak-ng en-us 103, f3 208."""
+    frame, hop = 640, 160
+    if len(samples) < frame + hop:
+        return 0.0
+    frames = np.lib.stride_tricks.sliding_window_view(samples.astype(np.float64), frame)[::hop]
+    energy = (frames**2).mean(axis=1)
+    loud = frames[energy >= np.percentile(energy, 60)]
+    loud = loud - loud.mean(axis=1, keepdims=True)
+    power = np.abs(np.fft.rfft(loud * np.hanning(frame), 2 * 1024)) ** 2
+    shortest, longest = (int(SAMPLE_RATE / hz) for hz in reversed(PITCH_RANGE_HZ))
+    correlation = np.fft.irfft(power)[:, : longest + 1]
+    correlation /= np.maximum(correlation[:, :1], 1e-9)
+    lags = shortest + correlation[:, shortest:longest].argmax(axis=1)
+    voiced = correlation[np.arange(len(lags)), lags] >= 0.45
+    return float(np.median(SAMPLE_RATE / lags[voiced])) if voiced.sum() >= 3 else 0.0
 
 
 def _sureness(transcript: Transcript) -> float:

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from kiosk import lexicon
-from kiosk.asr_pocketsphinx import PocketSphinxRecognizer
+from kiosk.asr_pocketsphinx import HIGH_VOICE_HZ, HIGH_VOICE_WARP, PocketSphinxRecognizer, voice_pitch_hz
 from kiosk.errors import ModelError
 from kiosk.langmodel import (
     DICT_FILE,
@@ -319,3 +319,33 @@ def test_a_recording_heard_at_once_is_heard_the_same_whatever_came_before(
     assert [(w.text, w.confidence, w.start_s) for w in after.words] == [
         (w.text, w.confidence, w.start_s) for w in fresh.words], (after, fresh)
     assert used._decoder.get_cmn() == carried  # live listening keeps its own adaptation
+
+
+def samples_of(pcm: bytes) -> np.ndarray:
+    return np.frombuffer(pcm, dtype="<i2").astype(np.int32)
+
+
+def test_voice_pitch_tells_a_high_voice_from_a_low_one(audio_dir: Path) -> None:
+    """flite's slt is a woman's voice, festival's ked a man's; noise, silence and a click have no pitch."""
+    high = voice_pitch_hz(samples_of(speak("can surgery help", audio_dir)))
+    low = voice_pitch_hz(samples_of(speak("can surgery help", audio_dir, "festival")))
+    assert HIGH_VOICE_HZ <= high <= 220 and 85 <= low < HIGH_VOICE_HZ - 30, (high, low)
+    noise = np.random.default_rng(5).normal(0, 3000, 48000).astype(np.int32)
+    assert voice_pitch_hz(noise) == 0.0
+    assert voice_pitch_hz(np.zeros(48000, dtype=np.int32)) == 0.0
+    assert voice_pitch_hz(np.full(100, 9000, dtype=np.int32)) == 0.0
+
+
+def test_a_high_voice_is_heard_through_a_frequency_warp(domain: DomainModel, audio_dir: Path) -> None:
+    """Unwarped, slt's "do botox injections help" was "do about oxygen jack shed help" (confidence 0.3) all
+    at once. Afterwards the front end is unwarped again, with the mean it carried."""
+    pcm = speak("do botox injections help", audio_dir)
+    recognizer = PocketSphinxRecognizer(domain)
+    recognizer.recognize(speak("what is dystonia", audio_dir, "festival"))
+    heard = recognizer.recognize(pcm)
+    assert heard.text == "do botox injections help" and heard.confidence >= 0.8, heard
+    assert recognizer._decoder.config["warp_params"] == "1.0"
+    carried = recognizer._decoder.get_cmn()
+    recognizer._set_warp(HIGH_VOICE_WARP)
+    recognizer._set_warp(1.0)
+    assert recognizer._decoder.get_cmn() == carried
