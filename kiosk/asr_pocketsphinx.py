@@ -45,6 +45,11 @@ before the filterbank, so a shorter vocal tract's higher formants land where the
 expects them. Festival and flite voices at 100-135 Hz all heard worse warped at any factor, which is
 why it is gated on pitch; see `recognize` for what it gains."""
 PITCH_RANGE_HZ = (60.0, 400.0)
+PITCH_LOOKAHEAD_S = 1.0
+"""Live, an utterance's pitch is measured on its first second (pre-roll included); when the voice is
+high, that second is heard again, warped, and the rest of the utterance too. Shorter utterances ("stop",
+"yes") are heard unwarped. Streamed so, word errors of flite's slt: own questions 0.263 -> 0.228, in white
+noise at 15 and 20 dB 0.506 -> 0.453, held-out 1 0.246 -> 0.203; held-out 1's other voices 0.408 -> 0.408."""
 _MEAN_SEARCH = "own-mean"
 _SILENCE_WORD = "kiosk-silence"
 
@@ -97,6 +102,10 @@ class PocketSphinxRecognizer(Recognizer):
         self._in_utt = False
         self._pending = b""
         self._last_partial = ""
+        self._follow_pitch = True  # live: each utterance's warp from its own opening second
+        self._opening: bytearray | None = None  # that second, while the utterance's warp is undecided
+        self._utterance_mean = ""
+        self._warp = 1.0
         # A grammar of silence alone: a pass that only measures the audio costs ~3 ms per second of it.
         self._decoder.add_word(_SILENCE_WORD, "SIL", True)
         self._decoder.add_jsgf_string(_MEAN_SEARCH, f"#JSGF V1.0;\ngrammar mean;\npublic <s> = {_SILENCE_WORD};\n")
@@ -124,9 +133,15 @@ class PocketSphinxRecognizer(Recognizer):
         if not usable:
             return None
         if not self._in_utt:
+            self._opening = bytearray() if self._follow_pitch else None
+            self._utterance_mean = self._decoder.get_cmn()
             self._decoder.start_utt()
             self._in_utt = True
         self._decoder.process_raw(data[:usable], no_search=False, full_utt=False)
+        if self._opening is not None:
+            self._opening += data[:usable]
+            if len(self._opening) >= PITCH_LOOKAHEAD_S * SAMPLE_RATE * 2:
+                self._warp_for_pitch(bytes(self._opening))
         hyp = self._decoder.hyp()
         text = " ".join(_ALTERNATE_RE.sub("", w) for w in (hyp.hypstr.split() if hyp else []) if not _is_filler(w))
         if text == self._last_partial:
@@ -192,9 +207,13 @@ class PocketSphinxRecognizer(Recognizer):
         if len(pcm) < 2:
             return super().recognize(pcm, chunk_bytes)
         samples = np.frombuffer(pcm[: len(pcm) - len(pcm) % 2], dtype="<i2").astype(np.int32)
-        with self._warped(HIGH_VOICE_WARP if voice_pitch_hz(samples) >= HIGH_VOICE_HZ else 1.0):
-            streamed = super().recognize(pcm, chunk_bytes)
-            whole = self._recognize_at_once(pcm)
+        self._follow_pitch = False  # the whole recording's pitch is known
+        try:
+            with self._warped(HIGH_VOICE_WARP if voice_pitch_hz(samples) >= HIGH_VOICE_HZ else 1.0):
+                streamed = super().recognize(pcm, chunk_bytes)
+                whole = self._recognize_at_once(pcm)
+        finally:
+            self._follow_pitch = True
         speech_s = len(pcm) / (2 * SAMPLE_RATE)
         surer, other = sorted((streamed, whole), key=lambda t: -_sureness(with_completeness(t, speech_s)))
         return replace(surer, alternatives=(other,)) if other.text else surer
@@ -231,6 +250,18 @@ class PocketSphinxRecognizer(Recognizer):
         self._decoder.config["warp_params"] = str(factor)
         self._decoder.reinit_feat()
         self._decoder.set_cmn(mean)
+        self._warp = factor
+
+    def _warp_for_pitch(self, opening: bytes) -> None:
+        """Live: once an utterance's opening second is in, hear it again warped if the voice is high."""
+        self._opening = None
+        if voice_pitch_hz(np.frombuffer(opening, dtype="<i2").astype(np.int32)) < HIGH_VOICE_HZ:
+            return
+        self._decoder.end_utt()
+        self._decoder.set_cmn(self._utterance_mean)  # as if the opening had not been heard unwarped
+        self._set_warp(HIGH_VOICE_WARP)
+        self._decoder.start_utt()
+        self._decoder.process_raw(opening, no_search=False, full_utt=False)
 
     def _use_own_mean(self, pcm: bytes) -> None:
         """Set the cepstral mean to the recording's own, measured by passes that search for silence only."""
@@ -255,6 +286,9 @@ class PocketSphinxRecognizer(Recognizer):
         self._in_utt = False
         self._pending = b""
         self._last_partial = ""
+        self._opening = None
+        if self._follow_pitch and self._warp != 1.0:
+            self._set_warp(1.0)  # the next utterance decides afresh
 
 
 def voice_pitch_hz(samples: np.ndarray) -> float:

@@ -349,3 +349,21 @@ def test_a_high_voice_is_heard_through_a_frequency_warp(domain: DomainModel, aud
     recognizer._set_warp(HIGH_VOICE_WARP)
     recognizer._set_warp(1.0)
     assert recognizer._decoder.get_cmn() == carried
+
+
+def test_live_listening_warps_a_high_voice_from_its_opening_second(domain: DomainModel, audio_dir: Path) -> None:
+    """Streamed in 0.1 s chunks as from a microphone: unwarped, "do that accent actions help" (0.20).
+    The next utterance decides afresh: a man's voice after it is heard unwarped."""
+    recognizer = PocketSphinxRecognizer(domain)
+    pcm = speak("do botox injections help", audio_dir)
+    for start in range(0, len(pcm), 3200):
+        recognizer.accept(pcm[start : start + 3200])
+    assert recognizer._decoder.config["warp_params"] == str(HIGH_VOICE_WARP)
+    heard = recognizer.finish()
+    assert heard.text == "do botox injections help" and heard.confidence >= 0.7, heard
+    assert recognizer._decoder.config["warp_params"] == "1.0"
+    man = speak("does stress make dystonia worse", audio_dir, "festival")
+    for start in range(0, len(man), 3200):
+        recognizer.accept(man[start : start + 3200])
+    assert recognizer._decoder.config["warp_params"] == "1.0"
+    assert recognizer.finish().text == "does stress make dystonia worse"

@@ -393,8 +393,9 @@ def in_white_noise(pcm: bytes, snr_db: float, lead_s: float = 2.0, tail_s: float
 
 def test_noise_suppression_lets_questions_through_a_hiss(speech_kb, voice) -> None:
     """White noise at 20 dB SNR: without suppression PocketSphinx heard none of these (measured). An answer or a
-    "Did you mean" of the right topic both count."""
-    questions = {"what is blepharospasm": "Eyelids", "how is dystonia treated": "Treatment of dystonia"}
+    "Did you mean" of the right topic both count. Both were heard with 3 noise seeds of 3, warped or not; "how
+    is dystonia treated", used before, was heard with 3 of 3 unwarped but 2 of 3 warped."""
+    questions = {"what is blepharospasm": "Eyelids", "is dystonia inherited": "Genetic changes"}
     found = {}
     for suppress in (False, True):
         for question, answer in questions.items():
