@@ -340,17 +340,22 @@ def test_voice_pitch_tells_a_high_voice_from_a_low_one(audio_dir: Path) -> None:
 
 def test_a_high_voice_is_heard_through_a_frequency_warp(domain: DomainModel, audio_dir: Path) -> None:
     """Unwarped, slt's "do botox injections help" was "do about oxygen jack shed help" (confidence 0.3) all
-    at once. Afterwards the front end is unwarped again, with the mean it carried."""
+    at once. Afterwards the front end is unwarped again, with the mean the unwarped hearings carried: warped
+    features have a mean of their own, which the next warped hearing starts from."""
     pcm = speak("do botox injections help", audio_dir)
     recognizer = PocketSphinxRecognizer(domain)
     recognizer.recognize(speak("what is dystonia", audio_dir, "festival"))
+    unwarped = recognizer._decoder.get_cmn()
     heard = recognizer.recognize(pcm)
     assert heard.text == "do botox injections help" and heard.confidence >= 0.8, heard
     assert recognizer._decoder.config["warp_params"] == "1.0"
-    carried = recognizer._decoder.get_cmn()
+    assert recognizer._decoder.get_cmn() == unwarped
     recognizer._set_warp(HIGH_VOICE_WARP)
+    warped = recognizer._decoder.get_cmn()
     recognizer._set_warp(1.0)
-    assert recognizer._decoder.get_cmn() == carried
+    assert recognizer._decoder.get_cmn() == unwarped
+    differ = [abs(float(a) - float(b)) for a, b in zip(warped.split(","), unwarped.split(","), strict=True)]
+    assert max(differ) > 1.0, (warped, unwarped)  # slt's warped mean, kept for the next high voice
 
 
 def test_live_listening_warps_a_high_voice_from_its_opening_second(domain: DomainModel, audio_dir: Path) -> None:
