@@ -11,10 +11,12 @@ import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
+from kiosk.asr_worker import Twin, cores
 from kiosk.errors import ModelError
 from kiosk.messages import Transcript, Word
 from kiosk.recognizer import SAMPLE_RATE, DomainModel, Recognizer, with_completeness
@@ -78,11 +80,12 @@ class PocketSphinxRecognizer(Recognizer):
 
     def __init__(self, domain: DomainModel | None = None, *, hmm: Path | None = None,
                  sample_rate: int = SAMPLE_RATE, lw: float | None = None,
-                 options: Mapping[str, object] | None = None) -> None:  # fmt: skip
+                 options: Mapping[str, object] | None = None, twin: bool = True) -> None:  # fmt: skip
         """domain=None uses the bundled general en-us model; otherwise the domain's .lm and .dict.
 
         `options` are further PocketSphinx decoder options (beam, wbeam, pbeam, fwdflat, bestpath, ...),
-        over DECODER_OPTIONS; None/absent keeps those.
+        over DECODER_OPTIONS; None/absent keeps those. `twin`: with two cores or more, a recording's
+        whole-recording hearing is done by a second decoder in a child process (`kiosk.asr_worker`).
         """
         if sample_rate != SAMPLE_RATE:
             raise ModelError(f"PocketSphinx's en-us model needs {SAMPLE_RATE} Hz audio, not {sample_rate} Hz")
@@ -109,6 +112,8 @@ class PocketSphinxRecognizer(Recognizer):
         self._follow_pitch = True  # live: each utterance's warp from its own opening second
         self._opening: bytearray | None = None  # that second, while the utterance's warp is undecided
         self._utterance_mean = ""
+        self._twin = Twin(partial(PocketSphinxRecognizer, domain, hmm=hmm, lw=lw, options=options, twin=False)
+                          if twin and cores() >= 2 else None)  # fmt: skip
         self._means: dict[str, str] = {}  # warp factor -> the cepstral mean it last carried (`_set_warp`)
         # A grammar of silence alone: a pass that only measures the audio costs ~3 ms per second of it.
         self._decoder.add_word(_SILENCE_WORD, "SIL", True)
@@ -228,12 +233,28 @@ class PocketSphinxRecognizer(Recognizer):
         return heard
 
     def _hear_twice(self, pcm: bytes, chunk_bytes: int, warp: float) -> Transcript:
+        pending = self._twin.hear(pcm, warp)  # started by the first recording, never by live listening
         with self._warped(warp):
             streamed = super().recognize(pcm, chunk_bytes)
-            whole = self._recognize_at_once(pcm)
+            whole = self._twin.result(pending)
+            if whole is None:
+                whole = self._recognize_at_once(pcm)
+            else:  # leave the front end's noise estimate as hearing it here would have
+                carried = self._decoder.get_cmn()
+                self._use_own_mean(_dithered(pcm))
+                self._decoder.set_cmn(carried)
         speech_s = len(pcm) / (2 * SAMPLE_RATE)
         surer, other = sorted((streamed, whole), key=lambda t: -_sureness(with_completeness(t, speech_s)))
         return replace(surer, alternatives=(other,)) if other.text else surer
+
+    def hear_at_once(self, pcm: bytes, warp: float) -> Transcript:
+        """The whole-recording hearing alone (what the twin does)."""
+        self._follow_pitch = False  # the warp is given
+        try:
+            with self._warped(warp):
+                return self._recognize_at_once(pcm)
+        finally:
+            self._follow_pitch = True
 
     def _fits_warped(self, pcm: bytes, text: str) -> bool:
         """Whether `text`, aligned to the recording, scores better warped than not (each from its own mean)."""
@@ -263,9 +284,7 @@ class PocketSphinxRecognizer(Recognizer):
     def _recognize_at_once(self, pcm: bytes) -> Transcript:
         self.reset()
         carried = self._decoder.get_cmn()
-        samples = np.frombuffer(pcm[: len(pcm) - len(pcm) % 2], dtype="<i2").astype(np.int32)
-        samples += np.random.default_rng(DITHER_SEED).integers(-1, 2, len(samples))
-        dithered = np.clip(samples, -32768, 32767).astype("<i2").tobytes()
+        dithered = _dithered(pcm)
         self._use_own_mean(dithered)
         self._decoder.start_utt()
         self._in_utt = True
@@ -363,6 +382,12 @@ def voice_pitch_hz(pcm: bytes) -> float:
     lags = shortest + correlation[:, shortest:longest].argmax(axis=1)
     voiced = correlation[np.arange(len(lags)), lags] >= 0.45
     return float(np.median(SAMPLE_RATE / lags[voiced])) if voiced.sum() >= 3 else 0.0
+
+
+def _dithered(pcm: bytes) -> bytes:
+    samples = np.frombuffer(pcm[: len(pcm) - len(pcm) % 2], dtype="<i2").astype(np.int32)
+    samples += np.random.default_rng(DITHER_SEED).integers(-1, 2, len(samples))
+    return np.clip(samples, -32768, 32767).astype("<i2").tobytes()
 
 
 def _sureness(transcript: Transcript) -> float:

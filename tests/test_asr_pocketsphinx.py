@@ -10,6 +10,7 @@ import math
 import re
 import subprocess
 import wave
+from functools import partial
 from itertools import pairwise
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from kiosk.asr_pocketsphinx import (
     PocketSphinxRecognizer,
     voice_pitch_hz,
 )
+from kiosk.asr_worker import Twin
 from kiosk.errors import ModelError
 from kiosk.langmodel import (
     DICT_FILE,
@@ -308,6 +310,27 @@ def test_a_recording_is_also_heard_at_once_without_disturbing_live_adaptation(
     assert both._decoder.get_cmn() == streamed_only._decoder.get_cmn()
     again = PocketSphinxRecognizer(domain).recognize(padded)  # dithered, but the same every time
     assert (again.text, again.confidence) == (chosen.text, chosen.confidence)
+
+
+def test_a_second_decoder_in_a_child_process_hears_the_whole_recording_as_this_one_would(
+        domain: DomainModel, audio_dir: Path, caplog: pytest.LogCaptureFixture) -> None:  # fmt: skip
+    """The twin hears the whole recording (warped for a high voice) while this decoder streams it, and
+    hears it exactly as this process alone would, words, confidences and all. A twin that cannot start
+    leaves this decoder to do both."""
+    man, woman = speak("tell me about spasmodic dysphonia", audio_dir, "festival"), speak("can surgery help", audio_dir)
+    alone = PocketSphinxRecognizer(domain, twin=False)
+    twinned = PocketSphinxRecognizer(domain, twin=False)
+    twinned._twin = Twin(partial(PocketSphinxRecognizer, domain, twin=False))  # whatever the cores here
+    for pcm in (man, woman):
+        heard, expected = twinned.recognize(pcm), alone.recognize(pcm)
+        assert twinned._twin._pool is not None and heard == expected, (heard, expected)
+    assert twinned._decoder.get_cmn() == alone._decoder.get_cmn()  # and left the front end as it would have
+    warped = twinned._twin.result(twinned._twin.hear(woman, HIGH_VOICE_WARP))
+    assert warped == alone.hear_at_once(woman, HIGH_VOICE_WARP) and warped.text == "can surgery help", warped
+    broken = PocketSphinxRecognizer(domain, twin=False)
+    broken._twin = Twin(partial(int, "not a recogniser"))  # the child fails as it starts
+    assert broken.recognize(man).text == PocketSphinxRecognizer(domain, twin=False).recognize(man).text
+    assert not broken._twin.enabled and "second decoder failed" in caplog.text
 
 
 def test_a_recording_heard_at_once_is_heard_the_same_whatever_came_before(
