@@ -36,6 +36,10 @@ def _start(make: Callable[[], Any]) -> None:
     _HEARER = make()
 
 
+def _ready() -> bool:
+    return True
+
+
 def _hear(pcm: bytes, warp: float) -> Transcript:
     transcript: Transcript = _HEARER.hear_at_once(pcm, warp)
     return transcript
@@ -43,25 +47,36 @@ def _hear(pcm: bytes, warp: float) -> Transcript:
 
 class Twin:
     """One child process with its own recogniser (made by `make`, a picklable callable; None: no twin), started
-    on first use. If it fails, this is logged once, and the caller hears the recording itself from then on."""
+    on first use. Until it is ready (about 0.7 s), and if it fails, the caller hears recordings itself; a
+    failure is logged once, and the twin is not tried again."""
 
     def __init__(self, make: Callable[[], Any] | None) -> None:
         self._make = make
         self._pool: ProcessPoolExecutor | None = None
+        self._ready: Future[bool] | None = None
 
     @property
     def enabled(self) -> bool:
         return self._make is not None
 
-    def hear(self, pcm: bytes, warp: float) -> Future[Transcript] | None:
-        """Start hearing the whole recording; None if there is no twin."""
-        if self._make is None:
-            return None
-        try:
-            if self._pool is None:
+    def start(self) -> Future[bool] | None:
+        """Start the child once; the future is done when it is ready to hear (None: no twin)."""
+        if self._make is not None and self._pool is None:
+            try:
                 context = multiprocessing.get_context("spawn")  # a fresh interpreter: no decoder state copied
                 self._pool = ProcessPoolExecutor(1, mp_context=context, initializer=_start, initargs=(self._make,))
                 weakref.finalize(self, self._pool.shutdown, wait=False, cancel_futures=True)
+                self._ready = self._pool.submit(_ready)
+            except (OSError, RuntimeError) as exc:
+                self._failed(exc)
+        return self._ready
+
+    def hear(self, pcm: bytes, warp: float) -> Future[Transcript] | None:
+        """Start hearing the whole recording; None while there is no twin ready to."""
+        ready = self.start()
+        if ready is None or not ready.done() or self._pool is None:
+            return None
+        try:
             return self._pool.submit(_hear, pcm, warp)
         except (OSError, RuntimeError) as exc:
             self._failed(exc)
@@ -78,4 +93,4 @@ class Twin:
         _LOGGER.warning("the second decoder failed (%s); recordings are heard by one decoder from now on", exc)
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
-        self._make = self._pool = None
+        self._make = self._pool = self._ready = None

@@ -318,17 +318,22 @@ def test_a_second_decoder_in_a_child_process_hears_the_whole_recording_as_this_o
     hears it exactly as this process alone would, words, confidences and all. A twin that cannot start
     leaves this decoder to do both."""
     man, woman = speak("tell me about spasmodic dysphonia", audio_dir, "festival"), speak("can surgery help", audio_dir)
-    alone = PocketSphinxRecognizer(domain, twin=False)
+    alone, fresh = PocketSphinxRecognizer(domain, twin=False), PocketSphinxRecognizer(domain, twin=False)
     twinned = PocketSphinxRecognizer(domain, twin=False)
     twinned._twin = Twin(partial(PocketSphinxRecognizer, domain, twin=False))  # whatever the cores here
+    first = twinned.recognize(man)  # heard here while the twin starts
+    assert first == alone.recognize(man) and twinned._twin.start().result(timeout=60)
     for pcm in (man, woman):
+        pending = twinned._twin.hear(pcm, 1.0)
+        assert pending is not None and pending.result(timeout=60) == fresh.hear_at_once(pcm, 1.0)
         heard, expected = twinned.recognize(pcm), alone.recognize(pcm)
         assert twinned._twin._pool is not None and heard == expected, (heard, expected)
     assert twinned._decoder.get_cmn() == alone._decoder.get_cmn()  # and left the front end as it would have
     warped = twinned._twin.result(twinned._twin.hear(woman, HIGH_VOICE_WARP))
-    assert warped == alone.hear_at_once(woman, HIGH_VOICE_WARP) and warped.text == "can surgery help", warped
+    assert warped == fresh.hear_at_once(woman, HIGH_VOICE_WARP) and warped.text == "can surgery help", warped
     broken = PocketSphinxRecognizer(domain, twin=False)
     broken._twin = Twin(partial(int, "not a recogniser"))  # the child fails as it starts
+    assert broken._twin.start().exception(timeout=60) is not None
     assert broken.recognize(man).text == PocketSphinxRecognizer(domain, twin=False).recognize(man).text
     assert not broken._twin.enabled and "second decoder failed" in caplog.text
 
