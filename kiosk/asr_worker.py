@@ -47,7 +47,7 @@ def _hear(pcm: bytes, warp: float) -> Transcript:
 
 class Twin:
     """One child process with its own recogniser (made by `make`, a picklable callable; None: no twin), started
-    on first use. Until it is ready (about 0.7 s), and if it fails, the caller hears recordings itself; a
+    on first use. Until it is ready (about a second), and if it fails, the caller hears recordings itself; a
     failure is logged once, and the twin is not tried again."""
 
     def __init__(self, make: Callable[[], Any] | None) -> None:
