@@ -109,7 +109,7 @@ class PocketSphinxRecognizer(Recognizer):
         self._in_utt = False
         self._pending = b""
         self._last_partial = ""
-        self._follow_pitch = True  # live: each utterance's warp from its own opening second
+        self._follow_pitch = True  # live: each utterance's warp from its own opening second (not in `_warped`)
         self._opening: bytearray | None = None  # that second, while the utterance's warp is undecided
         self._utterance_mean = ""
         self._twin = Twin(partial(PocketSphinxRecognizer, domain, hmm=hmm, lw=lw, options=options, twin=False)
@@ -220,16 +220,12 @@ class PocketSphinxRecognizer(Recognizer):
         """
         if len(pcm) < 2:
             return super().recognize(pcm, chunk_bytes)
-        pitch = voice_pitch_hz(pcm)
+        pitch = voice_pitch_hz(pcm)  # the whole recording's: each hearing is given its warp
         start_mean = self._decoder.get_cmn()
-        self._follow_pitch = False  # the whole recording's pitch is known
-        try:
-            heard = self._hear_twice(pcm, chunk_bytes, HIGH_VOICE_WARP if pitch >= HIGH_VOICE_HZ else 1.0)
-            if MIDDLE_VOICE_HZ <= pitch < HIGH_VOICE_HZ and heard.text and self._fits_warped(pcm, heard.text):
-                self._decoder.set_cmn(start_mean)
-                heard = self._hear_twice(pcm, chunk_bytes, HIGH_VOICE_WARP)
-        finally:
-            self._follow_pitch = True
+        heard = self._hear_twice(pcm, chunk_bytes, HIGH_VOICE_WARP if pitch >= HIGH_VOICE_HZ else 1.0)
+        if MIDDLE_VOICE_HZ <= pitch < HIGH_VOICE_HZ and heard.text and self._fits_warped(pcm, heard.text):
+            self._decoder.set_cmn(start_mean)
+            heard = self._hear_twice(pcm, chunk_bytes, HIGH_VOICE_WARP)
         return heard
 
     def _hear_twice(self, pcm: bytes, chunk_bytes: int, warp: float) -> Transcript:
@@ -249,12 +245,8 @@ class PocketSphinxRecognizer(Recognizer):
 
     def hear_at_once(self, pcm: bytes, warp: float) -> Transcript:
         """The whole-recording hearing alone (what the twin does)."""
-        self._follow_pitch = False  # the warp is given
-        try:
-            with self._warped(warp):
-                return self._recognize_at_once(pcm)
-        finally:
-            self._follow_pitch = True
+        with self._warped(warp):
+            return self._recognize_at_once(pcm)
 
     def _fits_warped(self, pcm: bytes, text: str) -> bool:
         """Whether `text`, aligned to the recording, scores better warped than not (each from its own mean)."""
@@ -296,15 +288,17 @@ class PocketSphinxRecognizer(Recognizer):
 
     @contextmanager
     def _warped(self, factor: float) -> Iterator[None]:
-        """Hear through a frequency warp for a while, then unwarped again."""
-        if factor == 1.0:
-            yield
-            return
-        self._set_warp(factor)
+        """Hear with the warp given (1.0: none) for a while, then unwarped again. Meanwhile an utterance's
+        pitch is not followed, as it is live (`_warp_for_pitch`), nor its warp undone when it ends."""
+        self._follow_pitch = False
         try:
+            if factor != 1.0:
+                self._set_warp(factor)
             yield
         finally:
-            self._set_warp(1.0)
+            if factor != 1.0:
+                self._set_warp(1.0)
+            self._follow_pitch = True
 
     def _set_warp(self, factor: float) -> None:
         """Warp the front end; each warp carries a cepstral mean of its own across recordings and utterances.
