@@ -225,6 +225,22 @@ def test_of_two_hearings_the_better_understood_is_kept_and_a_disagreeing_one_mak
     assert disputed.decision.value == "confirm" and disputed.best == alone.best, disputed
 
 
+def test_another_hearing_understood_as_the_list_of_the_topic_does_not_dispute_it(index):
+    from dataclasses import replace
+
+    chosen = heard("does dystonia affect the face")
+    alone = match(chosen.text, index, heard_as=chosen)
+    assert alone.decision.value == "answer" and alone.best is not None, alone
+    lost_the_item = heard("does dystonia affect both is", {"both": 0.1, "is": 0.1})
+    as_list = match(lost_the_item.text, index, heard_as=lost_the_item)
+    assert as_list.best is not None and as_list.decision.value != "decline", as_list
+    assert as_list.best.topic_id == index.by_id[alone.best.topic_id].parent  # the list "face" is an item of
+    kept = match(chosen.text, index, heard_as=replace(chosen, alternatives=(lost_the_item,)))
+    assert kept.decision.value == "answer" and kept.best == alone.best, kept
+    other_item = heard("does dystonia affect the neck")  # another item of the same list still disputes it
+    assert match(chosen.text, index, heard_as=replace(chosen, alternatives=(other_item,))).decision.value == "confirm"
+
+
 def test_another_hearing_that_surely_heard_a_different_condition_makes_it_a_question(index):
     from dataclasses import replace
 
