@@ -204,7 +204,7 @@ def disputed(topic_id: str, others: Sequence[Transcript], index: Index, settings
 
     A hearing understood as the list the topic is an item of does not dispute it: it lost the word naming
     the item ("does dystonia affect both is" against "... the face") and still asks about that list.
-    Spoken dev set, one run: right answers 110 -> 114 of 165, false 2 -> 2; own and held-out 1, 3 and 6
+    Spoken dev set (score.py): right answers 109 -> 113 of 165, false 3 -> 3; own and held-out 1, 3 and 6
     (900 recordings): right 280 -> 281 of 606, false 32 -> 32, out of scope declined 218 -> 218."""
     lists = lists_of(topic_id, index)
     for other in others:
