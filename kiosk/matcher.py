@@ -18,10 +18,12 @@ from kiosk.messages import Candidate, Decision, Match, Transcript, Word
 from kiosk.textnorm import tokenize
 from kiosk.wordindex import PRONOUN_STEM, Index
 
-QUANTITY_QUESTION = re.compile(r"\bhow (?:many|long|old)\b|\bwhat (?:percentage|proportion)\b|\bcosts?\b")
+QUANTITY_QUESTION = re.compile(r"\bmany\b|\bhow (?:long|old)\b|\bwhat (?:percentage|proportion)\b|\bcosts?\b")
 """A question asking for a figure ("how many people have dystonia", "how long will I live", "what does
 it cost"): a topic without one (`Index.with_numbers`) can only talk around it, so it is asked about,
-not answered."""
+not answered. "many" counts without "how": a recogniser turns "how many people ..." into "can many
+people ...". Own and held-out 1, 3, 6 spoken (900): false answers 32 -> 30, nothing else changed; typed
+question sets and the spoken dev set unchanged."""
 WORD_EVIDENCE = 0.25
 """Each matched word is some evidence however common it is; rare words add up to 1 more."""
 DEFINITION_WORDS = frozenset("what is what's a an tell me about explain does mean define meant by exactly".split())

@@ -255,7 +255,8 @@ def test_another_hearing_that_surely_heard_a_different_condition_makes_it_a_ques
 
 
 def test_a_question_asking_for_a_figure_is_answered_only_from_a_topic_that_has_one(index, content_copy):
-    for question in ("how many people have dystonia", "how long will i live with dystonia", "how many women have it"):
+    for question in ("how many people have dystonia", "how long will i live with dystonia", "how many women have it",
+                     "can many people have dystonia"):  # "how" misheard
         assert match(question, index).decision.value != "answer"  # the document gives no figures
     (content_copy / "sources" / "numbers.txt").write_text(
         "How common dystonia is\n\nDystonia affects about 1 in 1,000 people, more women than men.\n"
