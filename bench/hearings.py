@@ -1,0 +1,132 @@
+"""Hear spoken sets once, then score understanding on the stored hearings in seconds.
+
+    .venv/bin/python bench/hearings.py hear /tmp/heard.jsonl /tmp/heldout [/tmp/own-audio ...] [--batch 40]
+    .venv/bin/python bench/hearings.py judge /tmp/heard.jsonl [--by set|variant] [--list]
+
+Recognition takes minutes per set; a change to the matcher (`kiosk/matcher.py`, `kiosk/wordindex.py`)
+does not change what was heard. `hear` stores each recording's transcript with its alternatives, in
+manifest order with one recogniser per folder as `kiosk ask --audio` does (`--batch N`: a fresh one every
+N files, as ../shared/eval-dev/score.py runs the kiosk in batches of 40). `judge` then answers from the
+stored hearings with the code as it is now: right / resolved / false / out of scope declined, as
+bench/score_own.py counts them. Folders are bench/make_own_audio.py's (topics in the manifest) or a
+manifest of the spoken dev set, judged by its expected phrases when --dev-questions is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from kiosk.asking import ask_text  # noqa: E402
+from kiosk.audio_in import load_utterance  # noqa: E402
+from kiosk.config import load_settings  # noqa: E402
+from kiosk.matcher import Index, best_hearing  # noqa: E402
+from kiosk.messages import Transcript, Word  # noqa: E402
+from kiosk.recognizer import create_recognizer, with_completeness  # noqa: E402
+from kiosk.speechdomain import load_for_speech  # noqa: E402
+
+
+def as_json(t: Transcript) -> dict[str, Any]:
+    return {"text": t.text, "words": [[w.text, w.confidence] for w in t.words], "confidence": t.confidence,
+            "completeness": t.completeness, "alternatives": [as_json(a) for a in t.alternatives]}
+
+
+def from_json(d: dict[str, Any]) -> Transcript:
+    return Transcript(d["text"], tuple(Word(w, c) for w, c in d["words"]), d["confidence"], engine="pocketsphinx",
+                      completeness=d["completeness"], alternatives=tuple(from_json(a) for a in d["alternatives"]))
+
+
+def hear(out: Path, folders: list[Path], batch: int) -> None:
+    settings = load_settings()
+    _, domain = load_for_speech(settings.content_dir)
+    with out.open("w") as sink:
+        for folder in folders:
+            rows = [json.loads(line) for line in (folder / "manifest.jsonl").read_text().splitlines() if line]
+            recognizer = None
+            for n, row in enumerate(rows):
+                if recognizer is None or (batch and n % batch == 0):
+                    recognizer = create_recognizer("pocketsphinx", settings.models_dir, None, domain)
+                utterance = load_utterance(folder / row["file"], denoise=settings.recognition.denoise)
+                heard = None
+                if utterance.has_speech:
+                    heard = as_json(with_completeness(recognizer.recognize(utterance.pcm), utterance.speech_s))
+                sink.write(json.dumps({**row, "set": folder.name, "heard": heard}) + "\n")
+                sink.flush()
+            print(f"{folder}: {len(rows)} recordings heard", file=sys.stderr)
+
+
+def judge(stored: Path, by: str, listing: bool, dev_questions: Path | None) -> None:
+    settings = load_settings()
+    kb, _ = load_for_speech(settings.content_dir)
+    index = Index(kb)
+    expected = {}
+    if dev_questions is not None:
+        expected = {q["id"]: q for q in map(json.loads, dev_questions.read_text().splitlines()) if q}
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    for line in stored.read_text().splitlines():
+        row = json.loads(line)
+        record: dict[str, Any] = {"answered": False, "confirm": False, "topic": None, "answer": None, "heard": ""}
+        if row["heard"] and row["heard"]["text"]:
+            heard = best_hearing(from_json(row["heard"]), index, settings.match)
+            record = ask_text("", kb, index, settings, heard=heard)
+        decision = "answer" if record["answered"] else "confirm" if record["confirm"] else "decline"
+        question = expected.get(row["id"])
+        if question is not None:
+            in_scope = not question["ood"]
+            right = in_scope and all(any(p.lower() in (record["answer"] or "").lower() for p in group)
+                                     for group in question["expect"])  # fmt: skip
+        else:
+            topic = row.get("topic")
+            wanted = {*(topic if isinstance(topic, list) else [topic] if topic else []), *row.get("also", ())}
+            in_scope, right = bool(wanted), record["topic"] in wanted
+        c = counts[row[by]]
+        if in_scope:
+            c["in"] += 1
+            c["right"] += decision == "answer" and right
+            c["resolved"] += decision != "decline" and right
+        else:
+            c["out"] += 1
+            c["declined"] += decision == "decline"
+        c["false"] += decision == "answer" and not right
+        if listing:
+            print(row["id"], row["variant"], decision, "right" if right else "-", record["topic"], "|", record["heard"])
+    total: Counter[str] = Counter()
+    for key in sorted(counts):
+        total.update(counts[key])
+        print(summary(key, counts[key]))
+    print(summary("all", total))
+
+
+def summary(label: str, c: Counter[str]) -> str:
+    return (f"{label:24} right {c['right']:4} / {c['in']:<4} resolved {c['resolved']:4}  false {c['false']:3}"
+            f"  out of scope declined {c['declined']} / {c['out']}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    h = sub.add_parser("hear")
+    h.add_argument("out", type=Path)
+    h.add_argument("folders", nargs="+", type=Path)
+    h.add_argument("--batch", type=int, default=0, help="a fresh recogniser every N recordings (0: one per folder)")
+    j = sub.add_parser("judge")
+    j.add_argument("stored", type=Path)
+    j.add_argument("--by", choices=("set", "variant"), default="set")
+    j.add_argument("--list", action="store_true", help="one line per recording")
+    j.add_argument("--dev-questions", type=Path, help="../shared/eval-dev/questions.jsonl, for a dev-set manifest")
+    args = parser.parse_args()
+    if args.command == "hear":
+        hear(args.out, args.folders, args.batch)
+    else:
+        judge(args.stored, args.by, args.list, args.dev_questions)
+
+
+if __name__ == "__main__":  # the recogniser's second decoder is a spawned process that imports this module
+    main()
