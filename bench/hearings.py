@@ -21,16 +21,13 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from kiosk.asking import ask_text  # noqa: E402
-from kiosk.audio_in import load_utterance  # noqa: E402
-from kiosk.config import load_settings  # noqa: E402
-from kiosk.matcher import Index, best_hearing  # noqa: E402
-from kiosk.messages import Transcript, Word  # noqa: E402
-from kiosk.recognizer import create_recognizer, with_completeness  # noqa: E402
-from kiosk.speechdomain import load_for_speech  # noqa: E402
+from kiosk.asking import ask_text
+from kiosk.audio_in import load_utterance
+from kiosk.config import load_settings
+from kiosk.matcher import Index, best_hearing
+from kiosk.messages import Transcript, Word
+from kiosk.recognizer import create_recognizer, with_completeness
+from kiosk.speechdomain import load_for_speech
 
 
 def as_json(t: Transcript) -> dict[str, Any]:
