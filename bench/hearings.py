@@ -8,7 +8,7 @@ does not change what was heard. `hear` stores each recording's transcript with i
 manifest order with one recogniser per folder as `kiosk ask --audio` does (`--batch N`: a fresh one every
 N files, as ../shared/eval-dev/score.py runs the kiosk in batches of 40). `judge` then answers from the
 stored hearings with the code as it is now: right / resolved / false / out of scope declined, as
-bench/score_own.py counts them. Folders are bench/make_own_audio.py's (topics in the manifest) or a
+bench/score_own.py counts them (`tally`). Folders are bench/make_own_audio.py's (topics in the manifest) or a
 manifest of the spoken dev set, judged by its expected phrases when --dev-questions is given.
 """
 
@@ -17,9 +17,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
+
+from score_own import report, tally
 
 from kiosk.asking import ask_text
 from kiosk.audio_in import load_utterance
@@ -59,6 +60,10 @@ def hear(out: Path, folders: list[Path], batch: int) -> None:
             print(f"{folder}: {len(rows)} recordings heard", file=sys.stderr)
 
 
+EXPECTED = "(the expected phrases)"
+"""A dev-set question's wanted topic when the answer lacks its phrases: no topic is called so."""
+
+
 def judge(stored: Path, by: str, listing: bool, dev_questions: Path | None) -> None:
     settings = load_settings()
     kb, _ = load_for_speech(settings.content_dir)
@@ -66,44 +71,23 @@ def judge(stored: Path, by: str, listing: bool, dev_questions: Path | None) -> N
     expected = {}
     if dev_questions is not None:
         expected = {q["id"]: q for q in map(json.loads, dev_questions.read_text().splitlines()) if q}
-    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    pairs = []
     for line in stored.read_text().splitlines():
         row = json.loads(line)
         record: dict[str, Any] = {"answered": False, "confirm": False, "topic": None, "answer": None, "heard": ""}
         if row["heard"] and row["heard"]["text"]:
             heard = best_hearing(from_json(row["heard"]), index, settings.match)
             record = ask_text("", kb, index, settings, heard=heard)
-        decision = "answer" if record["answered"] else "confirm" if record["confirm"] else "decline"
         question = expected.get(row["id"])
-        if question is not None:
-            in_scope = not question["ood"]
-            right = in_scope and all(any(p.lower() in (record["answer"] or "").lower() for p in group)
-                                     for group in question["expect"])  # fmt: skip
-        else:
-            topic = row.get("topic")
-            wanted = {*(topic if isinstance(topic, list) else [topic] if topic else []), *row.get("also", ())}
-            in_scope, right = bool(wanted), record["topic"] in wanted
-        c = counts[row[by]]
-        if in_scope:
-            c["in"] += 1
-            c["right"] += decision == "answer" and right
-            c["resolved"] += decision != "decline" and right
-        else:
-            c["out"] += 1
-            c["declined"] += decision == "decline"
-        c["false"] += decision == "answer" and not right
+        if question is not None:  # the dev set: right when the answer holds the expected phrases
+            answer = (record["answer"] or "").lower()
+            found = all(any(p.lower() in answer for p in group) for group in question["expect"])
+            row["topic"] = None if question["ood"] else record["topic"] if found else EXPECTED
+        pairs.append((row, record))
         if listing:
-            print(row["id"], row["variant"], decision, "right" if right else "-", record["topic"], "|", record["heard"])
-    total: Counter[str] = Counter()
-    for key in sorted(counts):
-        total.update(counts[key])
-        print(summary(key, counts[key]))
-    print(summary("all", total))
-
-
-def summary(label: str, c: Counter[str]) -> str:
-    return (f"{label:24} right {c['right']:4} / {c['in']:<4} resolved {c['resolved']:4}  false {c['false']:3}"
-            f"  out of scope declined {c['declined']} / {c['out']}")
+            decision = "answer" if record["answered"] else "confirm" if record["confirm"] else "decline"
+            print(row["id"], row["variant"], decision, record["topic"], "|", record["heard"])
+    report(tally(pairs, by), by)
 
 
 def main() -> None:

@@ -31,13 +31,14 @@ def ask(folder: Path) -> list[tuple[dict, dict]]:
     return list(zip(rows, records, strict=True))
 
 
-def tally(pairs: list[tuple[dict, dict]]) -> dict[str, Counter[str]]:
+def tally(pairs: list[tuple[dict, dict]], by: str = "variant") -> dict[str, Counter[str]]:
+    """Right / resolved / false / out of scope declined per value of the manifest field `by`, and ALL."""
     counts: dict[str, Counter[str]] = {}
     for row, record in pairs:
         decision = "answer" if record["answered"] else "confirm" if record.get("confirm") else "decline"
         topic = row.get("topic") or []  # a question may have several right topics: a list, or "also"
         wanted = {*(topic if isinstance(topic, list) else [topic]), *row.get("also", ())}
-        for key in (row["variant"], "ALL"):
+        for key in (row[by], "ALL"):
             c = counts.setdefault(key, Counter())
             if wanted:
                 c["in"] += 1
@@ -50,17 +51,20 @@ def tally(pairs: list[tuple[dict, dict]]) -> dict[str, Counter[str]]:
     return counts
 
 
+def report(counts: dict[str, Counter[str]], by: str = "variant") -> None:
+    print(f"{by:28s} {'right':>9s} {'resolved':>9s} {'false':>7s} {'OOD declined':>13s}")
+    for key, c in sorted(counts.items(), key=lambda kv: (kv[0] == "ALL", kv[0])):
+        print(f"{key:28s} {c['right']:4d}/{c['in']:<4d} {c['resolved']:4d}/{c['in']:<4d} {c['false']:7d} "
+              f"{c['declined']:6d}/{c['ood']:<6d}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("folders", nargs="+", type=Path)
     parser.add_argument("--save", type=Path, help="write (file, heard, decision, topic) lines here")
     args = parser.parse_args()
     pairs = [pair for folder in args.folders for pair in ask(folder)]
-    counts = tally(pairs)
-    print(f"{'variant':28s} {'right':>9s} {'resolved':>9s} {'false':>7s} {'OOD declined':>13s}")
-    for key, c in sorted(counts.items(), key=lambda kv: (kv[0] == "ALL", kv[0])):
-        print(f"{key:28s} {c['right']:4d}/{c['in']:<4d} {c['resolved']:4d}/{c['in']:<4d} {c['false']:7d} "
-              f"{c['declined']:6d}/{c['ood']:<6d}")
+    report(tally(pairs))
     if args.save:
         with args.save.open("w") as out:
             for row, record in pairs:
