@@ -57,9 +57,11 @@ class MatchSettings:
     content word (a word in one topic). Scaling by it keeps the balance for small and large content."""
     min_evidence: float = 0.5
     """Least summed rarity of the matched words: matching only on everyday words ("life") declines."""
-    asr_weight: float = 0.25
+    asr_weight: float = 0.3
     """How much the recogniser's utterance confidence lowers the final confidence (0: not at all,
-    1: multiplied in). Word confidences already count inside the coverage."""
+    1: multiplied in). Word confidences already count inside the coverage. 0.25 -> 0.3 (with
+    `sure_question` 0.7 -> 0.75) came with PocketSphinx's topn 4 -> 12, whose surer word confidences
+    answered more espeak-ng mishearings: see `asr_pocketsphinx.DECODER_OPTIONS` for the figures."""
     heard_floor: float = 0.1
     """How much a word the recogniser was not at all sure of still counts (1.0: as much as any). With
     English mixed into the language model a misheard word comes out as an everyday word of low
@@ -70,9 +72,10 @@ class MatchSettings:
     words in most topics, like "cause") for a spoken question to be answered outright: below, it is
     confirmed. Leaving out the common words: own spoken questions (1073), false answers 26 -> 16,
     right answers 420 -> 418."""
-    sure_question: float = 0.7
+    sure_question: float = 0.75
     """Least confidence of every word of a long spoken question for one telling word to be answered
-    outright. Forced out-of-scope speech reached 0.69 ("what is diabetes" heard "what does my relief")."""
+    outright. Forced out-of-scope speech reached 0.69 ("what is diabetes" heard "what does my relief"),
+    and with PocketSphinx's topn 12 0.71 ("what is epilepsy" heard "what is you're conducting")."""
     max_candidates: int = 3
 
 

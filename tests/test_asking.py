@@ -49,7 +49,8 @@ def clean_env(tmp: Path, **extra: str) -> dict[str, str]:
 
 
 def run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*KIOSK, *args], capture_output=True, text=True, cwd=PROJECT, timeout=120, env=env)
+    """The timeout only stops a hung kiosk: the batch of 55 files takes about a minute on 2 idle cores."""
+    return subprocess.run([*KIOSK, *args], capture_output=True, text=True, cwd=PROJECT, timeout=300, env=env)
 
 
 def records_of(proc: subprocess.CompletedProcess[str]) -> list[dict[str, Any]]:
