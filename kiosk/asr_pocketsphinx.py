@@ -36,10 +36,11 @@ Spoken dev set (score.py's order), topn 4 / 8 / 12 / 16: right 113 / 117 / 120 /
 44 / 47 / 49 / 52 of 87 (word errors 0.537 / 0.508 / 0.502 / 0.498), festival in its own order
 67 / 69 / 70 / 71 of 78, false answers 3 / 1 / 1 / 1, out of scope declined 38 / 38 / 35 / 36 of 40.
 Streamed real-time factor 0.144 / 0.184 / 0.197 / 0.275, end of audio to answer 98 / 120 / 131 / 167 ms
-(bench/bench_asr.py): 12 is the most within 0.2 and 150 ms. On 1380 held-out recordings the surer word
-confidences also answered more mishearings (right 406 -> 424 of 926, false 48 -> 55), so the matcher
-weighs them more warily (`MatchSettings.asr_weight` 0.3, `sure_question` 0.75): right 414, resolved
-553 -> 561, false 48, out of scope declined 349 -> 351 of 454; dev set right 118, false 1, declined 36."""
+(bench/bench_asr.py; in a slower hour 4 and 12 gave 0.161 and 0.259, 99 and 160 ms). On 1380
+held-out recordings the surer word confidences also answered more mishearings (right 406 -> 424 of
+926, false 48 -> 55), so the matcher weighs them more warily (`MatchSettings.asr_weight` 0.3,
+`sure_question` 0.75): right 414, resolved 553 -> 561, false 48, out of scope declined 349 -> 351 of
+454; dev set right 118, false 1, declined 36."""
 _ALTERNATE_RE = re.compile(r"\(\d+\)$")
 DITHER_SEED = 0
 """Dither for the whole-recording pass is the same every time, so a file is always heard the same."""
