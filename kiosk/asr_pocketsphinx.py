@@ -41,6 +41,10 @@ held-out recordings the surer word confidences also answered more mishearings (r
 926, false 48 -> 55), so the matcher weighs them more warily (`MatchSettings.asr_weight` 0.3,
 `sure_question` 0.75): right 414, resolved 553 -> 561, false 48, out of scope declined 349 -> 351 of
 454; dev set right 118, false 1, declined 36."""
+STOP_WATCH_OPTIONS: dict[str, object] = {"topn": 4}
+"""Over DECODER_OPTIONS for a recogniser made `quick`, which only listens for "stop" while the kiosk speaks:
+PocketSphinx's default 4 Gaussians keep barge-in as fast as it was before topn 12 (with 12, a live test
+missed a spoken "stop" once under the full test suite's load)."""
 _ALTERNATE_RE = re.compile(r"\(\d+\)$")
 DITHER_SEED = 0
 """Dither for the whole-recording pass is the same every time, so a file is always heard the same."""
@@ -91,12 +95,14 @@ class PocketSphinxRecognizer(Recognizer):
 
     def __init__(self, domain: DomainModel | None = None, *, hmm: Path | None = None,
                  sample_rate: int = SAMPLE_RATE, lw: float | None = None,
-                 options: Mapping[str, object] | None = None, twin: bool = True) -> None:  # fmt: skip
+                 options: Mapping[str, object] | None = None, twin: bool = True,
+                 quick: bool = False) -> None:  # fmt: skip
         """domain=None uses the bundled general en-us model; otherwise the domain's .lm and .dict.
 
         `options` are further PocketSphinx decoder options (beam, wbeam, pbeam, fwdflat, bestpath, ...),
-        over DECODER_OPTIONS; None/absent keeps those. `twin`: with two cores or more, a recording's
-        whole-recording hearing is done by a second decoder in a child process (`kiosk.asr_worker`).
+        over DECODER_OPTIONS (and STOP_WATCH_OPTIONS when `quick`); None/absent keeps those. `twin`: with
+        two cores or more, a recording's whole-recording hearing is done by a second decoder in a child
+        process (`kiosk.asr_worker`).
         """
         if sample_rate != SAMPLE_RATE:
             raise ModelError(f"PocketSphinx's en-us model needs {SAMPLE_RATE} Hz audio, not {sample_rate} Hz")
@@ -108,6 +114,7 @@ class PocketSphinxRecognizer(Recognizer):
             config["hmm"] = str(hmm)
         if domain is not None:
             config.update(DECODER_OPTIONS)
+            config.update(STOP_WATCH_OPTIONS if quick else {})
             config.update(self._domain_files(domain))
         config.update({k: v for k, v in (options or {}).items() if v is not None})
         if lw is not None:
@@ -123,8 +130,8 @@ class PocketSphinxRecognizer(Recognizer):
         self._follow_pitch = True  # live: each utterance's warp from its own opening second (not in `_warped`)
         self._opening: bytearray | None = None  # that second, while the utterance's warp is undecided
         self._utterance_mean = ""
-        self._twin = Twin(partial(PocketSphinxRecognizer, domain, hmm=hmm, lw=lw, options=options, twin=False)
-                          if twin and cores() >= 2 else None)  # fmt: skip
+        self._twin = Twin(partial(PocketSphinxRecognizer, domain, hmm=hmm, lw=lw, options=options, twin=False,
+                                  quick=quick) if twin and cores() >= 2 else None)  # fmt: skip
         self._means: dict[str, str] = {}  # warp factor -> the cepstral mean it last carried (`_set_warp`)
         # A grammar of silence alone: a pass that only measures the audio costs ~3 ms per second of it.
         self._decoder.add_word(_SILENCE_WORD, "SIL", True)

@@ -64,8 +64,8 @@ def create_recognizer(engine: str, models_dir: Path, model_path: Path | None = N
     """auto: Vosk when a model is installed, else PocketSphinx; a broken Vosk model falls back too.
 
     The engine's library is imported only here, only for the engine chosen. `quick`: a recogniser that
-    only listens for "stop" while the kiosk speaks; PocketSphinx then scores with its default 4 Gaussians
-    (`asr_pocketsphinx.DECODER_OPTIONS`), as it did before topn 12, so that barge-in keeps its speed.
+    only listens for "stop" while the kiosk speaks, made for speed over accuracy where the engine has such
+    a choice (PocketSphinx: `asr_pocketsphinx.STOP_WATCH_OPTIONS`).
     """
     from kiosk.errors import ModelError
 
@@ -86,7 +86,7 @@ def create_recognizer(engine: str, models_dir: Path, model_path: Path | None = N
             raise ModelError(f"no Vosk model found in {models_dir} (see models/README.md: kiosk models download)")
     from kiosk.asr_pocketsphinx import PocketSphinxRecognizer
 
-    return PocketSphinxRecognizer(domain, options={"topn": 4} if quick else None)
+    return PocketSphinxRecognizer(domain, quick=quick)
 
 
 NORMAL_WORDS_PER_S = 1.6

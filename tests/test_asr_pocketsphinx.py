@@ -19,9 +19,11 @@ import pytest
 
 from kiosk import lexicon
 from kiosk.asr_pocketsphinx import (
+    DECODER_OPTIONS,
     HIGH_VOICE_HZ,
     HIGH_VOICE_WARP,
     MIDDLE_VOICE_HZ,
+    STOP_WATCH_OPTIONS,
     PocketSphinxRecognizer,
     voice_pitch_hz,
 )
@@ -239,6 +241,17 @@ def test_domain_questions_are_heard(recognizer: PocketSphinxRecognizer, audio_di
 def test_default_model_without_domain(audio_dir: Path) -> None:
     result = PocketSphinxRecognizer(None).recognize(speak("when should i see a doctor", audio_dir))
     assert "doctor" in result.text.split(), result.text
+
+
+def test_the_stop_watcher_scores_with_fewer_gaussians_and_still_hears_stop(domain: DomainModel,
+                                                                           audio_dir: Path) -> None:  # fmt: skip
+    """The recogniser that listens for "stop" while the kiosk speaks trades accuracy for speed."""
+    watcher = PocketSphinxRecognizer(domain, quick=True, twin=False)
+    assert watcher._decoder.config["topn"] == STOP_WATCH_OPTIONS["topn"]
+    assert PocketSphinxRecognizer(domain, twin=False)._decoder.config["topn"] == DECODER_OPTIONS["topn"]
+    assert STOP_WATCH_OPTIONS["topn"] < DECODER_OPTIONS["topn"]  # type: ignore[operator]
+    for voice in ("flite", "festival"):
+        assert watcher.recognize(speak("stop", audio_dir, voice)).text == "stop"
 
 
 def test_streaming_gives_partials_then_timed_confident_words(recognizer: PocketSphinxRecognizer,

@@ -194,8 +194,10 @@ class Rig:
         return [text for who, text in self.captions() if who == "HEARD"]
 
 
-def real_recognizer(speech_kb: tuple[KnowledgeBase, Index, object]) -> Recognizer:
-    return create_recognizer("pocketsphinx", load_settings().models_dir, None, speech_kb[2])  # type: ignore[arg-type]
+def real_recognizer(speech_kb: tuple[KnowledgeBase, Index, object], *, quick: bool = False) -> Recognizer:
+    """quick: the barge-in watcher, made as `kiosk run` makes it."""
+    return create_recognizer("pocketsphinx", load_settings().models_dir, None, speech_kb[2],  # type: ignore[arg-type]
+                             quick=quick)
 
 
 # --- keys ----------------------------------------------------------------------------------------------------
@@ -436,7 +438,7 @@ def test_an_answer_resets_the_escalation(speech_kb) -> None:
 
 def test_only_stop_interrupts_the_kiosk_and_nothing_is_heard_meanwhile(speech_kb, voice) -> None:
     recognizer = ScriptedRecognizer(["should never be asked"])
-    rig = Rig(speech_kb, recognizer, watcher=real_recognizer(speech_kb), speak_s=30, real_vad=True)
+    rig = Rig(speech_kb, recognizer, watcher=real_recognizer(speech_kb, quick=True), speak_s=30, real_vad=True)
     rig.loop.say("A long answer.")
     rig.feed(silence(0.5) + frames_of(voice("tell me more")) + silence(1.0))
     assert rig.speaker.busy() and rig.loop.stopped_at is None
@@ -452,7 +454,8 @@ def test_only_stop_interrupts_the_kiosk_and_nothing_is_heard_meanwhile(speech_kb
 
 
 def test_the_kiosk_listens_again_after_it_has_spoken(speech_kb, voice) -> None:
-    rig = Rig(speech_kb, real_recognizer(speech_kb), watcher=real_recognizer(speech_kb), speak_s=2, real_vad=True)
+    watcher = real_recognizer(speech_kb, quick=True)
+    rig = Rig(speech_kb, real_recognizer(speech_kb), watcher=watcher, speak_s=2, real_vad=True)
     rig.loop.say(rig.session.greeting())
     rig.feed(frames_of(voice("what is blepharospasm")))  # spoken over the greeting: ignored
     rig.until_quiet()
