@@ -28,23 +28,23 @@ FRAMES_PER_SECOND = 100
 SLOW_FRAMES_PER_PHONE = 25.0
 """Beyond this many frames per phone a "word" is likely noise: speech measured at most 19, while
 words the decoder fitted to noise ran 41-106 frames per phone with posteriors of 1.0."""
-DECODER_OPTIONS: dict[str, object] = {"topn": 12}
+DECODER_OPTIONS: dict[str, object] = {"topn": 8}
 """Decoder options used with a domain model. `topn`: how many of a codebook's best Gaussians score each
 frame (PocketSphinx's default is 4). The en-us model's codebooks are shared by all states of a phone,
 so four leave a voice unlike its training speakers scored on too few; espeak-ng's voices gain most.
 Spoken dev set (score.py's order), topn 4 / 8 / 12 / 16: right 113 / 117 / 120 / 123 of 165, espeak-ng
 44 / 47 / 49 / 52 of 87 (word errors 0.537 / 0.508 / 0.502 / 0.498), festival in its own order
 67 / 69 / 70 / 71 of 78, false answers 3 / 1 / 1 / 1, out of scope declined 38 / 38 / 35 / 36 of 40.
-Streamed real-time factor 0.144 / 0.184 / 0.197 / 0.275, end of audio to answer 98 / 120 / 131 / 167 ms
-(bench/bench_asr.py; in a slower hour 4 and 12 gave 0.161 and 0.259, 99 and 160 ms). On 1380
-held-out recordings the surer word confidences also answered more mishearings (right 406 -> 424 of
-926, false 48 -> 55), so the matcher weighs them more warily (`MatchSettings.asr_weight` 0.3,
-`sure_question` 0.75): right 414, resolved 553 -> 561, false 48, out of scope declined 349 -> 351 of
-454; dev set right 118, false 1, declined 36."""
+The surer word confidences also answer more mishearings, so the matcher weighs them more warily
+(`MatchSettings.asr_weight` 0.3, `sure_question` 0.75). With those, 8 against 12: dev set right 116 / 118,
+out of scope declined 38 / 36, false 1 / 1; 1380 held-out recordings right 418 / 414 of 926 (406 at 4
+before the weights), resolved 562 / 561, false 48 / 48, out of scope declined 349 / 351 of 454. 8 keeps
+live listening within its speed goals where 12 did not: streamed real-time factor 0.131 / 0.155 / 0.214
+for 4 / 8 / 12, end of audio to answer 81 / 104 / 129 ms (bench/bench_asr.py, measured side by side)."""
 STOP_WATCH_OPTIONS: dict[str, object] = {"topn": 4}
 """Over DECODER_OPTIONS for a recogniser made `quick`, which only listens for "stop" while the kiosk speaks:
-PocketSphinx's default 4 Gaussians keep barge-in as fast as it was before topn 12 (with 12, a live test
-missed a spoken "stop" once under the full test suite's load)."""
+PocketSphinx's default 4 Gaussians keep barge-in as fast as it can be (with 12, a live test missed a
+spoken "stop" once under the full test suite's load)."""
 _ALTERNATE_RE = re.compile(r"\(\d+\)$")
 DITHER_SEED = 0
 """Dither for the whole-recording pass is the same every time, so a file is always heard the same."""

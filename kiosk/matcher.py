@@ -60,8 +60,8 @@ class MatchSettings:
     asr_weight: float = 0.3
     """How much the recogniser's utterance confidence lowers the final confidence (0: not at all,
     1: multiplied in). Word confidences already count inside the coverage. 0.25 -> 0.3 (with
-    `sure_question` 0.7 -> 0.75) came with PocketSphinx's topn 4 -> 12, whose surer word confidences
-    answered more espeak-ng mishearings: see `asr_pocketsphinx.DECODER_OPTIONS` for the figures."""
+    `sure_question` 0.7 -> 0.75) came with PocketSphinx's topn 4 -> 12 (now 8), whose surer word
+    confidences answered more espeak-ng mishearings: see `asr_pocketsphinx.DECODER_OPTIONS` for the figures."""
     heard_floor: float = 0.1
     """How much a word the recogniser was not at all sure of still counts (1.0: as much as any). With
     English mixed into the language model a misheard word comes out as an everyday word of low
