@@ -37,7 +37,7 @@ def ask_text(question: str, kb: KnowledgeBase, index: Index, settings: Settings,
         result, answer = answer_question(heard.text, kb, index, settings.match, heard)
     match_ms = (time.perf_counter() - start) * 1000
     decision = result.decision.value
-    return {
+    record = {
         "input": question,
         "heard": result.question,
         "answered": decision == "answer",
@@ -48,6 +48,9 @@ def ask_text(question: str, kb: KnowledgeBase, index: Index, settings: Settings,
         "confidence": result.confidence,
         "timings_ms": {"asr_ms": 0.0, "match_ms": round(match_ms, 2), "total_ms": round(match_ms, 2)},
     }
+    if heard is not None and not result.asked:  # only words like "what are": no question was heard
+        record["message"] = NOT_HEARD
+    return record
 
 
 def empty_record(path: Path, **extra: Any) -> dict[str, Any]:

@@ -204,7 +204,7 @@ class Session:
     def not_understood(self, result: Match | None = None) -> Reply:
         """Decline kindly; a visitor who keeps missing gets examples, then the topic list."""
         self.misses += 1
-        if result is not None and result.normalized.strip():
+        if result is not None and result.asked:
             examples = ", ".join(t.title.lower() for t in self.kb.menu()[:3])
             say = f"{phrases.DECLINE} {phrases.DECLINE_HINT.format(examples=examples)}"
             if self.misses >= 3:

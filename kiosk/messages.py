@@ -80,6 +80,9 @@ class Match:
     """Best first; empty when nothing in the content relates to the question."""
     confidence: float = 0.0
     """Combined confidence of recognition and matching for the best candidate."""
+    asked: bool = True
+    """Whether the question held a word that could name something to look up. "what are" alone (a
+    question broken off, or noise heard as words) did not ask anything: not caught, rather than declined."""
 
     @property
     def best(self) -> Candidate | None:

@@ -1,5 +1,7 @@
 """The conversation: more, repeat, topics and numbers, confirmation, escalation, start over."""
 
+import pytest
+
 from kiosk.dialogue import command_of, number_of
 from kiosk.messages import Transcript
 
@@ -103,6 +105,14 @@ def test_decline_is_honest_and_hints(session):
     assert reply.kind == "decline"
     assert reply.say.startswith("Sorry, I don't have information about that here.")
     assert "topics" in reply.say
+
+
+@pytest.mark.parametrize("question", ["what are", "um what is the", "can you tell me"])
+def test_a_question_that_asks_nothing_yet_is_not_caught_rather_than_declined(session, question):
+    """Broken off after its first words (or noise heard as "what are"): the visitor is asked to say it again,
+    not told the kiosk has no information about it."""
+    reply = session.handle(question)
+    assert reply.kind == "decline" and reply.say.startswith("Sorry, I didn't catch that."), reply.say
 
 
 def test_start_over_and_goodbye_forget_the_visitor(session):

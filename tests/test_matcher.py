@@ -63,6 +63,12 @@ def test_declines_out_of_scope(index, question):
     assert result.decision.value == "decline", result
 
 
+def test_only_question_words_ask_nothing(index):
+    assert not match("what are", index).asked and not match("", index).asked
+    assert match("what is it", index).asked  # "it": the topic of the conversation
+    assert match("call a taxi for me", index).asked and match("what is blepharospasm", index).asked
+
+
 def test_low_recognition_confidence_turns_an_answer_into_a_confirmation(index):
     sure = match("what is blepharospasm", index)
     unsure = match("what is blepharospasm", index, heard_as=Transcript("what is blepharospasm", completeness=0.62))
