@@ -104,7 +104,7 @@ def match(question: str, index: Index, settings: MatchSettings | None = None,
     weights = {s: index.question_weight(s, settings.unknown_weight, typed) * sureness[s] for s in stems}
     total = sum(weights.values())
     if not stems or total <= 0:
-        return Match(question, normalized, Decision.DECLINE, asked=False)
+        return Match(question, normalized, Decision.DECLINE, asked=bool(stems))
     scored: Scored = []
     for topic_id, topic_words in index.fields.items():
         hits = {s: index.hit(s, topic_words) for s in weights}
