@@ -41,8 +41,8 @@ LOUD_NOISE = [f"noise-{db}dB-{seed}" for db in (20, 14) for seed in range(20)]
 """3 s of white noise at -20 and -14 dBFS RMS, seeds 0..19 each. The VAD is noise-proof only up to
 about -30 dBFS, so these reach PocketSphinx. Measured with 8 Gaussians per codebook, the 40 alone in one
 batch: every file heard as "what", "what are" or "why", question words alone (`Match.asked` is False),
-so all "not heard"; none answered. (With PocketSphinx's default 4, 4 of the 20 -20 dBFS files had been
-heard as a word, "face" or "thats".)"""
+so all "not heard"; none answered. (An earlier round, with PocketSphinx's default 4 and older code,
+had 4 of the 20 -20 dBFS files heard as a word, "face" or "thats".)"""
 
 
 def clean_env(tmp: Path, **extra: str) -> dict[str, str]:
