@@ -29,7 +29,8 @@ likely noise (measured: noise < 0.35, speech about 0.8 in the content, 0.1-0.4 o
 
 def ask_text(question: str, kb: KnowledgeBase, index: Index, settings: Settings,
              heard: Transcript | None = None) -> dict[str, Any]:
-    """One question -> one record of the `ask --json` contract."""
+    """One question -> one record of the `ask --json` contract. A spoken question declined because it
+    asked nothing, or was heard too unsurely to be speech, is reported as not heard."""
     start = time.perf_counter()
     if heard is None:
         result, answer = answer_question(question, kb, index, settings.match)
@@ -48,8 +49,9 @@ def ask_text(question: str, kb: KnowledgeBase, index: Index, settings: Settings,
         "confidence": result.confidence,
         "timings_ms": {"asr_ms": 0.0, "match_ms": round(match_ms, 2), "total_ms": round(match_ms, 2)},
     }
-    if heard is not None and not result.asked:  # only words like "what are": no question was heard
-        record["message"] = NOT_HEARD
+    if heard is not None and decision == "decline":  # question words alone, or noise heard as words
+        if not result.asked or min(heard.confidence, heard.completeness) < UNSURE_HEARING:
+            record["message"] = NOT_HEARD
     return record
 
 
@@ -96,9 +98,6 @@ def ask_audio(paths: list[Path], settings: Settings, engine: str | None = None) 
             record = empty_record(path, message=NOT_HEARD)
         else:
             record = ask_text(str(path), kb, index, settings, heard=transcript)
-            unsure = transcript.confidence < UNSURE_HEARING or transcript.completeness < UNSURE_HEARING
-            if not record["answered"] and not record["confirm"] and unsure:
-                record["message"] = NOT_HEARD
         total_ms = (time.perf_counter() - start) * 1000
         record["timings_ms"].update(asr_ms=round(asr_ms, 2), total_ms=round(total_ms, 2))
         record["audio_s"] = round(utterance.duration_s, 3)
