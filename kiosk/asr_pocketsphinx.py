@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from kiosk.asr_worker import Twin, cores
+from kiosk.audio_in import voice_pitch_hz
 from kiosk.errors import ModelError
 from kiosk.messages import Transcript, Word
 from kiosk.recognizer import SAMPLE_RATE, DomainModel, Recognizer, with_completeness
@@ -65,7 +66,6 @@ MIDDLE_VOICE_HZ = 125.0
 """From here up to `HIGH_VOICE_HZ` a voice may be a high man's or a low woman's: a recording is then
 heard warped too if its first hearing fits the audio better warped, by `WARP_MARGIN`."""
 WARP_MARGIN = 0.005
-PITCH_RANGE_HZ = (60.0, 400.0)
 PITCH_LOOKAHEAD_S = 1.0
 """Live, an utterance's pitch is measured on its first second (pre-roll included); when the voice is
 high, that second is heard again, warped, and the rest of the utterance too. Shorter utterances ("stop",
@@ -114,7 +114,8 @@ class PocketSphinxRecognizer(Recognizer):
             config["hmm"] = str(hmm)
         if domain is not None:
             config.update(DECODER_OPTIONS)
-            config.update(STOP_WATCH_OPTIONS if quick else {})
+            if quick:
+                config.update(STOP_WATCH_OPTIONS)
             config.update(self._domain_files(domain))
         config.update({k: v for k, v in (options or {}).items() if v is not None})
         if lw is not None:
@@ -370,30 +371,6 @@ class PocketSphinxRecognizer(Recognizer):
         self._opening = None
         if self._follow_pitch and self._decoder.config["warp_params"] != "1.0":
             self._set_warp(1.0)  # the next utterance decides afresh
-
-
-def voice_pitch_hz(pcm: bytes) -> float:
-    """Median pitch of the voiced parts of 16 kHz int16 speech, 0.0 when none is voiced (a whisper, noise).
-
-    The loudest 40 % of 40 ms frames are taken; a frame is voiced when its autocorrelation peaks at
-    0.45 or more of its energy at a lag within `PITCH_RANGE_HZ`. The autocorrelation's peak errs towards
-    lower octaves, not higher, so a man's voice is not taken for a high one. Synthetic voices measured
-    (median): festival ked 107 Hz, flite awb 133, rms 105, slt 175; espeak-ng en-us 103, f3 208."""
-    frame, hop = 640, 160
-    samples = np.frombuffer(pcm[: len(pcm) - len(pcm) % 2], dtype="<i2").astype(np.float64)
-    if len(samples) < frame + hop:
-        return 0.0
-    frames = np.lib.stride_tricks.sliding_window_view(samples, frame)[::hop]
-    energy = (frames**2).mean(axis=1)
-    loud = frames[energy >= np.percentile(energy, 60)]
-    loud = loud - loud.mean(axis=1, keepdims=True)
-    power = np.abs(np.fft.rfft(loud * np.hanning(frame), 2 * 1024)) ** 2
-    shortest, longest = (int(SAMPLE_RATE / hz) for hz in reversed(PITCH_RANGE_HZ))
-    correlation = np.fft.irfft(power)[:, : longest + 1]
-    correlation /= np.maximum(correlation[:, :1], 1e-9)
-    lags = shortest + correlation[:, shortest:longest].argmax(axis=1)
-    voiced = correlation[np.arange(len(lags)), lags] >= 0.45
-    return float(np.median(SAMPLE_RATE / lags[voiced])) if voiced.sum() >= 3 else 0.0
 
 
 def _dithered(pcm: bytes) -> bytes:

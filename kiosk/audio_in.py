@@ -50,6 +50,8 @@ TARGET_PEAK_DBFS = -3.0
 MAX_GAIN_DB = 30.0
 NOISE_FLOOR_LIMIT_DBFS = -50.0
 """The VAD's input is never boosted past where its quietest 10 % of frames reach this level."""
+PITCH_RANGE_HZ = (60.0, 400.0)
+"""Voice pitches `voice_pitch_hz` looks for: below and above them a peak is noise, not a voice."""
 _DIGITAL_SILENCE = 1e-5
 """Frames quieter than -100 dBFS are padding, not room noise, and say nothing about the noise floor."""
 
@@ -253,3 +255,27 @@ def load_utterance(path: Path, max_seconds: float = MAX_SECONDS, denoise: bool =
         speech_s,
     )
     return Utterance(pcm=pcm, duration_s=duration_s, speech_s=speech_s, peak=peak)
+
+
+def voice_pitch_hz(pcm: bytes) -> float:
+    """Median pitch of the voiced parts of 16 kHz int16 speech, 0.0 when none is voiced (a whisper, noise).
+
+    The loudest 40 % of 40 ms frames are taken; a frame is voiced when its autocorrelation peaks at
+    0.45 or more of its energy at a lag within `PITCH_RANGE_HZ`. The autocorrelation's peak errs towards
+    lower octaves, not higher, so a man's voice is not taken for a high one. Synthetic voices measured
+    (median): festival ked 107 Hz, flite awb 133, rms 105, slt 175; espeak-ng en-us 103, f3 208."""
+    frame, hop = 640, 160
+    samples = np.frombuffer(pcm[: len(pcm) - len(pcm) % 2], dtype="<i2").astype(np.float64)
+    if len(samples) < frame + hop:
+        return 0.0
+    frames = np.lib.stride_tricks.sliding_window_view(samples, frame)[::hop]
+    energy = (frames**2).mean(axis=1)
+    loud = frames[energy >= np.percentile(energy, 60)]
+    loud = loud - loud.mean(axis=1, keepdims=True)
+    power = np.abs(np.fft.rfft(loud * np.hanning(frame), 2 * 1024)) ** 2
+    shortest, longest = (int(SAMPLE_RATE / hz) for hz in reversed(PITCH_RANGE_HZ))
+    correlation = np.fft.irfft(power)[:, : longest + 1]
+    correlation /= np.maximum(correlation[:, :1], 1e-9)
+    lags = shortest + correlation[:, shortest:longest].argmax(axis=1)
+    voiced = correlation[np.arange(len(lags)), lags] >= 0.45
+    return float(np.median(SAMPLE_RATE / lags[voiced])) if voiced.sum() >= 3 else 0.0

@@ -25,9 +25,9 @@ from kiosk.asr_pocketsphinx import (
     MIDDLE_VOICE_HZ,
     STOP_WATCH_OPTIONS,
     PocketSphinxRecognizer,
-    voice_pitch_hz,
 )
 from kiosk.asr_worker import Twin
+from kiosk.audio_in import voice_pitch_hz
 from kiosk.errors import ModelError
 from kiosk.langmodel import (
     DICT_FILE,
