@@ -8,11 +8,12 @@ TEXT_GREETING = "Hello. Type a question about {subjects} and press Enter. Or typ
 DECLINE = "Sorry, I don't have information about that here."
 DECLINE_HINT = "You can ask about {examples}. Or say topics."
 NOT_CAUGHT = [
-    "Sorry, I didn't catch that. Please say it again, in your own time.",
+    "Sorry, I didn't catch that. Please ask again, in your own time.",
     "You could ask, for example: {example}",
     "Here are the topics I know. {topics}",
 ]
-"""Said one after another when nothing is understood, so the visitor never hears the same reproach twice."""
+"""Said one after another when nothing is understood, so the visitor never hears the same reproach twice.
+"Ask again", not "say it again": the same words answer a typist in text mode."""
 CONFIRM = "Did you mean: {title}? Please say yes or no."
 CONFIRM_NO = "All right. Please ask in other words, or say topics."
 CONFIRM_NEXT = "Then did you mean: {title}?"

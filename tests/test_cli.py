@@ -109,6 +109,9 @@ def test_text_mode_in_a_real_terminal(terminal):
     child.expect("== Eyelids ==")
     child.expect("blinking")
     child.expect("> ")
+    child.sendline("what are")  # no question in it: asked again, in words a typist can follow
+    child.expect("didn't catch that. Please ask again")
+    child.expect("> ")
     child.sendline("")  # Enter alone: more
     child.expect("== Areas of the body affected ==")
     child.expect("> ")

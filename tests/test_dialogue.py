@@ -109,7 +109,7 @@ def test_decline_is_honest_and_hints(session):
 
 @pytest.mark.parametrize("question", ["what are", "um what is the", "can you tell me"])
 def test_a_question_that_asks_nothing_yet_is_not_caught_rather_than_declined(session, question):
-    """Broken off after its first words (or noise heard as "what are"): the visitor is asked to say it again,
+    """Broken off after its first words (or noise heard as "what are"): the visitor is asked again,
     not told the kiosk has no information about it."""
     reply = session.handle(question)
     assert reply.kind == "decline" and reply.say.startswith("Sorry, I didn't catch that."), reply.say
