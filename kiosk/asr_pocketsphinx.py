@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from kiosk.asr_worker import Twin, cores
-from kiosk.audio_in import voice_pitch_hz
+from kiosk.audio_in import int16_samples, voice_pitch_hz
 from kiosk.errors import ModelError
 from kiosk.messages import Transcript, Word
 from kiosk.recognizer import SAMPLE_RATE, DomainModel, Recognizer, with_completeness
@@ -374,7 +374,7 @@ class PocketSphinxRecognizer(Recognizer):
 
 
 def _dithered(pcm: bytes) -> bytes:
-    samples = np.frombuffer(pcm[: len(pcm) - len(pcm) % 2], dtype="<i2").astype(np.int32)
+    samples = int16_samples(pcm).astype(np.int32)
     samples += np.random.default_rng(DITHER_SEED).integers(-1, 2, len(samples))
     return np.clip(samples, -32768, 32767).astype("<i2").tobytes()
 

@@ -178,9 +178,14 @@ def _db(value: float) -> float:
     return 20.0 * float(np.log10(max(value, 1e-12)))
 
 
+def int16_samples(pcm: bytes) -> npt.NDArray[np.int16]:
+    """int16 little-endian bytes as samples; a trailing odd byte (a chunk split mid-sample) is dropped."""
+    return np.frombuffer(pcm[: len(pcm) - len(pcm) % 2], dtype="<i2")
+
+
 def array_from_pcm(pcm: bytes) -> FloatArray:
     """int16 little-endian bytes to float samples (-1..1): the inverse of pcm_from_array."""
-    return (np.frombuffer(pcm, dtype="<i2").astype(np.float32) / np.float32(32768.0)).astype(np.float32)
+    return (int16_samples(pcm).astype(np.float32) / np.float32(32768.0)).astype(np.float32)
 
 
 def pcm_from_array(samples16k: npt.ArrayLike) -> bytes:
@@ -265,7 +270,7 @@ def voice_pitch_hz(pcm: bytes) -> float:
     lower octaves, not higher, so a man's voice is not taken for a high one. Synthetic voices measured
     (median): festival ked 107 Hz, flite awb 133, rms 105, slt 175; espeak-ng en-us 103, f3 208."""
     frame, hop = 640, 160
-    samples = np.frombuffer(pcm[: len(pcm) - len(pcm) % 2], dtype="<i2").astype(np.float64)
+    samples = int16_samples(pcm).astype(np.float64)
     if len(samples) < frame + hop:
         return 0.0
     frames = np.lib.stride_tricks.sliding_window_view(samples, frame)[::hop]

@@ -118,7 +118,8 @@ def cmd_voice(args: argparse.Namespace, settings: Settings) -> int:
               file=sys.stderr, flush=True)
         return cmd_text(argparse.Namespace(speak=True), settings)
     from kiosk.events import Commands, EventBus
-    from kiosk.loop import Caption, VoiceLoop, microphone_frames, start_key_thread
+    from kiosk.loop import Caption, VoiceLoop, start_key_thread
+    from kiosk.mic import exact_frames
     from kiosk.recognizer import create_recognizer
     from kiosk.screen import start_screen
     from kiosk.speaker import create_speaker
@@ -147,7 +148,7 @@ def cmd_voice(args: argparse.Namespace, settings: Settings) -> int:
     screen = start_screen(settings.screen, bus, commands, [t.title for t in kb.menu()])
     from kiosk.denoise import NoiseSuppressor
 
-    loop = VoiceLoop(session, recognizer, speaker, microphone_frames(mic), voice, Caption(), watcher, events=bus,
+    loop = VoiceLoop(session, recognizer, speaker, exact_frames(mic), voice, Caption(), watcher, events=bus,
                      commands=commands, suppressor=NoiseSuppressor() if rec.denoise else None)
     start_key_thread(loop)
     try:

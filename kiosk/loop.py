@@ -23,23 +23,19 @@ from typing import TYPE_CHECKING, TextIO
 from kiosk import phrases
 from kiosk.dialogue import Session, command_of
 from kiosk.endpoint import Endpointer, EndpointSettings, Event
-from kiosk.errors import AudioError
 from kiosk.events import Commands, EventBus, KioskEvent
 from kiosk.messages import Reply, Transcript
+from kiosk.mic import FRAME_BYTES
 from kiosk.parse import split_sentences
 from kiosk.recognizer import Recognizer, with_completeness
-from kiosk.speaker import Speaker, StreamSpeaker
+from kiosk.speaker import Speaker, StreamSpeaker, tone
 from kiosk.textnorm import tokenize
 
 if TYPE_CHECKING:  # numpy and the audio stack load with the first sound: `kiosk ask --text` starts in ~0.2 s
-    import numpy as np
-
     from kiosk.denoise import NoiseSuppressor
 
 _LOGGER = logging.getLogger(__name__)
 
-FRAME_BYTES = 960
-"""30 ms of 16 kHz int16 audio: the unit of VAD, endpointing and barge-in."""
 STOP_WORDS = frozenset({"stop", "quiet", "cancel", "enough", "shush", "hush", "silence"})
 LISTEN_MODES = ("always", "wake", "push")
 KEPT_PAUSE_FRAMES = 13
@@ -77,15 +73,6 @@ class Caption:
         lines = textwrap.wrap(text, self.width) or [""]
         self.out.write(f"\n{who}:\n" + "\n".join(f"    {line}" for line in lines) + "\n")
         self.out.flush()
-
-
-def tone(sample_rate: int = 22050, hz: float = 660.0, seconds: float = 0.15, level: float = 0.2) -> np.ndarray:
-    """A soft, short tone with gentle edges (no click): the "still listening" cue."""
-    import numpy as np
-
-    t = np.arange(int(sample_rate * seconds)) / sample_rate
-    envelope = np.minimum(1.0, np.minimum(t, seconds - t) / 0.03)
-    return (level * envelope * np.sin(2 * np.pi * hz * t)).astype(np.float32)
 
 
 class VoiceLoop:
@@ -400,25 +387,3 @@ def start_key_thread(loop: VoiceLoop, stream: TextIO = sys.stdin) -> threading.T
     thread = threading.Thread(target=read_keys, name="keys", daemon=True)
     thread.start()
     return thread
-
-
-def microphone_frames(mic: object) -> Callable[[float], bytes | None]:
-    """Adapt a Microphone's blocks to exact 30 ms frames."""
-    pending = bytearray()
-
-    def read(timeout: float) -> bytes | None:
-        while len(pending) < FRAME_BYTES:
-            try:
-                block = mic.read(timeout)  # type: ignore[attr-defined]
-            except AudioError as exc:
-                _LOGGER.warning("%s", exc)
-                return None
-            if block is None:
-                return None
-            pending.extend(block)
-        frame = bytes(pending[:FRAME_BYTES])
-        del pending[:FRAME_BYTES]
-        return frame
-
-    return read
-

@@ -26,6 +26,8 @@ _LOGGER = logging.getLogger(__name__)
 
 BLOCK_FRAMES = 480
 """30 ms at 16 kHz: the frame size WebRTC-style voice activity detectors take."""
+FRAME_BYTES = 2 * BLOCK_FRAMES
+"""The same 30 ms as int16 bytes: the unit of VAD, endpointing and barge-in."""
 QUEUE_SECONDS = 10.0
 """Audio kept while the consumer is busy; beyond it the oldest blocks are dropped (and counted)."""
 STALL_SECONDS = 3.0
@@ -269,3 +271,25 @@ def _reinitialise_portaudio() -> None:
         sd._initialize()
     except (AudioError, OSError, AttributeError) as exc:  # private API: if it is gone, keep the old list
         _LOGGER.debug("could not re-initialise PortAudio: %s", exc)
+
+
+def exact_frames(mic: object) -> Callable[[float], bytes | None]:
+    """Adapt a Microphone's blocks to exact 30 ms frames."""
+    pending = bytearray()
+
+    def read(timeout: float) -> bytes | None:
+        while len(pending) < FRAME_BYTES:
+            try:
+                block = mic.read(timeout)  # type: ignore[attr-defined]
+            except AudioError as exc:
+                _LOGGER.warning("%s", exc)
+                return None
+            if block is None:
+                return None
+            pending.extend(block)
+        frame = bytes(pending[:FRAME_BYTES])
+        del pending[:FRAME_BYTES]
+        return frame
+
+    return read
+

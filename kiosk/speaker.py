@@ -35,6 +35,15 @@ _LOGGER = logging.getLogger(__name__)
 BLOCK_SECONDS = 0.02
 
 
+def tone(sample_rate: int = 22050, hz: float = 660.0, seconds: float = 0.15, level: float = 0.2) -> np.ndarray:
+    """A soft, short tone with gentle edges (no click), for `Speaker.play`: the "still listening" cue."""
+    import numpy as np
+
+    t = np.arange(int(sample_rate * seconds)) / sample_rate
+    envelope = np.minimum(1.0, np.minimum(t, seconds - t) / 0.03)
+    return (level * envelope * np.sin(2 * np.pi * hz * t)).astype(np.float32)
+
+
 class Speaker(ABC):
     """Say text without blocking the caller; stop at once when asked."""
 

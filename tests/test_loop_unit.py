@@ -26,8 +26,9 @@ from kiosk.denoise import NoiseSuppressor
 from kiosk.dialogue import Session
 from kiosk.endpoint import EndpointSettings
 from kiosk.errors import AudioError
-from kiosk.loop import FRAME_BYTES, Caption, VoiceLoop, VoiceSettings, microphone_frames
+from kiosk.loop import Caption, VoiceLoop, VoiceSettings
 from kiosk.messages import Transcript, Word
+from kiosk.mic import FRAME_BYTES, exact_frames
 from kiosk.recognizer import Recognizer, create_recognizer
 from kiosk.speaker import Speaker
 from kiosk.speechdomain import load_for_speech
@@ -511,7 +512,7 @@ def test_microphone_blocks_become_exact_frames() -> None:
                 raise block
             return block
 
-    read = microphone_frames(Mic())
+    read = exact_frames(Mic())
     first = read(0.1)
     assert first == b"\x01" * 700 + b"\x02" * 260
     assert read(0.1) is None  # 440 bytes pending, then no block
