@@ -196,9 +196,9 @@ class Rig:
 
 
 def real_recognizer(speech_kb: tuple[KnowledgeBase, Index, object], *, quick: bool = False) -> Recognizer:
-    """quick: the barge-in watcher, made as `kiosk run` makes it."""
+    """Live, as `kiosk run` makes it; quick: the barge-in watcher."""
     return create_recognizer("pocketsphinx", load_settings().models_dir, None, speech_kb[2],  # type: ignore[arg-type]
-                             quick=quick)
+                             live=True, quick=quick)
 
 
 # --- keys ----------------------------------------------------------------------------------------------------
