@@ -151,6 +151,7 @@ def cmd_voice(args: argparse.Namespace, settings: Settings) -> int:
     loop = VoiceLoop(session, recognizer, speaker, exact_frames(mic), voice, Caption(), watcher, events=bus,
                      commands=commands, suppressor=NoiseSuppressor() if rec.denoise else None)
     start_key_thread(loop)
+    speaker.prepare(session.openings())
     try:
         loop.run(getattr(args, "max_seconds", None))
     finally:

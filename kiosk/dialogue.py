@@ -17,6 +17,7 @@ from kiosk.answering import first_selection, make_answer, next_selection
 from kiosk.content import KnowledgeBase
 from kiosk.matcher import Index, MatchSettings, match
 from kiosk.messages import Answer, Candidate, Decision, Match, Reply, Transcript
+from kiosk.parse import split_sentences
 from kiosk.textnorm import FILLERS, tokenize
 
 COMMANDS: dict[str, tuple[str, ...]] = {
@@ -122,6 +123,10 @@ class Session:
         """What the documents are about: their titles ("dystonia", "dystonia and essential tremor")."""
         names = list(dict.fromkeys(t.subject.lower() for t in self.kb.topics if t.subject))
         return " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names) or "this subject"
+
+    def openings(self) -> list[str]:
+        """The sentences answers begin with, their topics' titles (`spoken`): the speaker makes them ahead."""
+        return [split_sentences(f"{t.title}.")[0] for t in self.kb.topics if t.title]
 
     def example(self) -> str:
         named = [t for t in self.kb.topics if t.aliases]

@@ -19,7 +19,7 @@ import tempfile
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,6 +33,8 @@ if TYPE_CHECKING:  # numpy is loaded with the first sound, not at start-up (the 
 _LOGGER = logging.getLogger(__name__)
 
 BLOCK_SECONDS = 0.02
+PREPARED_MAX = 200
+"""Sentences `StreamSpeaker.prepare` keeps the sound of (a title is ~60 KB): more are made when said."""
 
 
 def tone(sample_rate: int = 22050, hz: float = 660.0, seconds: float = 0.15, level: float = 0.2) -> np.ndarray:
@@ -62,6 +64,11 @@ class Speaker(ABC):
     def play(self, samples: np.ndarray, sample_rate: int) -> None:
         """Queue a short sound (e.g. the "still listening" tone); speakers without audio skip it."""
         _LOGGER.debug("no audio output: %d samples not played", len(samples))
+
+    def prepare(self, sentences: Iterable[str]) -> None:
+        """Make these sentences' sound ahead, so that saying one later starts at once; speakers without audio
+        have nothing to make."""
+        _LOGGER.debug("no audio output: nothing to prepare")
 
     @abstractmethod
     def busy(self) -> bool:
@@ -194,6 +201,8 @@ class StreamSpeaker(Speaker):
         """Called (on the speaker's thread) with (False, reason) when speech is lost, (True, detail) when back."""
         self._retry = Retry(self._status_changed, working=True)
         self._synth: Synthesizer | None = None
+        self._prepared: dict[tuple[str, int], tuple[np.ndarray, int]] = {}
+        """(sentence, rate) -> its sound, made ahead by `prepare` (only read and added to, so no lock)."""
         self._queue: queue.Queue[str | tuple[np.ndarray, int] | None] = queue.Queue()
         self._stop = threading.Event()
         self._speaking = threading.Event()
@@ -213,6 +222,24 @@ class StreamSpeaker(Speaker):
     def play(self, samples: np.ndarray, sample_rate: int) -> None:
         self._stop.clear()
         self._queue.put((samples, sample_rate))
+
+    def prepare(self, sentences: Iterable[str]) -> None:
+        """Synthesise these at the current rate in the background: the titles every answer begins with.
+        Starting espeak-ng takes ~20 ms for each sentence, and for the first one of an answer that time
+        comes between the end of the question and the first sound. Only with the espeak-ng program
+        (pyttsx3's engine is not for a second thread)."""
+        todo = [(s, self.rate) for s in dict.fromkeys(sentences)][:PREPARED_MAX]
+        if todo and shutil.which("espeak-ng") is not None:
+            threading.Thread(target=self._make_ahead, args=(todo,), name="speaker-prepare", daemon=True).start()
+
+    def _make_ahead(self, todo: list[tuple[str, int]]) -> None:
+        synth = Synthesizer(self.voice)
+        for sentence, rate in todo:
+            try:
+                self._prepared[(sentence, rate)] = synth.synthesize(sentence, rate)
+            except Exception as exc:  # it is only made ahead: saying it later makes it (or reports the failure)
+                _LOGGER.debug("could not prepare %r: %s", sentence, exc)
+                return
 
     def stop(self) -> None:
         self._stop.set()
@@ -255,8 +282,11 @@ class StreamSpeaker(Speaker):
             if isinstance(item, tuple):
                 samples, sample_rate = item
             else:
-                self._synth = self._synth or Synthesizer(self.voice)
-                samples, sample_rate = self._synth.synthesize(item, self.rate)
+                sound = self._prepared.get((item, self.rate))
+                if sound is None:
+                    self._synth = self._synth or Synthesizer(self.voice)
+                    sound = self._synth.synthesize(item, self.rate)
+                samples, sample_rate = sound
                 if self.on_sentence and not probe:
                     self.on_sentence(item)
             if self._stop.is_set():

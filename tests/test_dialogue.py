@@ -4,6 +4,7 @@ import pytest
 
 from kiosk.dialogue import command_of, number_of
 from kiosk.messages import Transcript
+from kiosk.parse import split_sentences
 
 
 def test_commands_in_many_phrasings():
@@ -122,3 +123,18 @@ def test_start_over_and_goodbye_forget_the_visitor(session):
     session.handle("what is blepharospasm")
     assert session.handle("goodbye").kind == "goodbye"
     assert session.topic_id is None
+
+
+def test_every_answer_begins_with_one_of_the_openings_the_speaker_makes_ahead(session):
+    """The speaker synthesises `openings()` at start, so an answer's first sound comes without waiting for it."""
+    openings = set(session.openings())
+    answered = 0
+    for topic in session.kb.topics:
+        session.reset()
+        reply = session.handle(f"tell me about {topic.title}")
+        if reply.kind != "answer" or reply.answer.topic_id != topic.id:
+            continue
+        answered += 1
+        first = split_sentences(reply.say)[0]
+        assert first in openings or reply.answer.text.lower().startswith(topic.title.lower()), (topic.id, first)
+    assert answered >= len(session.kb.topics) // 2, answered

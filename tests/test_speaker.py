@@ -93,3 +93,36 @@ def test_create_speaker_is_silent_and_says_why_without_an_output_device(tmp_path
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "SilentSpeaker"
     assert "WARNING kiosk.speaker: no audio output device" in proc.stderr
+
+
+PREPARE_THEN_SAY = """
+import json, time
+from kiosk.speaker import StreamSpeaker
+
+speaker = StreamSpeaker()
+speaker.prepare(["Blepharospasm.", "Blepharospasm."])
+deadline = time.monotonic() + 20
+while not speaker._prepared and time.monotonic() < deadline:
+    time.sleep(0.01)
+samples, rate = speaker._prepared[("Blepharospasm.", speaker.rate)]
+speaker.say("Blepharospasm.")
+speaker.wait(30)
+print(json.dumps({"prepared": len(speaker._prepared), "seconds": len(samples) / rate,
+                  "synthesised_when_said": speaker._synth is not None}))
+speaker.close()
+"""
+
+
+def test_a_prepared_sentence_is_made_ahead_once_and_played_from_what_was_made(virtual_audio: VirtualAudio) -> None:
+    """The titles answers begin with are synthesised at start (`prepare`), so the first sound of an answer does
+    not wait for espeak-ng to start; saying one plays that sound, with no synthesis then."""
+    with virtual_audio.recorder() as recorder:
+        proc = virtual_audio.run_python(PREPARE_THEN_SAY)
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert result == {**result, "prepared": 1, "synthesised_when_said": False}
+    assert 0.4 < result["seconds"] < 2.0
+    heard = recorder.result.loud()
+    assert len(heard), "the prepared sentence did not reach the speaker"
+    span = (int(heard[-1]) - int(heard[0])) / recorder.result.rate
+    assert abs(span - result["seconds"]) < 0.5, span
