@@ -42,17 +42,14 @@ out of scope declined 38 / 36, false 1 / 1; 1380 held-out recordings right 418 /
 before the weights), resolved 562 / 561, false 48 / 48, out of scope declined 349 / 351 of 454. 8 keeps
 live listening within its speed goals where 12 did not: streamed real-time factor 0.131 / 0.155 / 0.214
 for 4 / 8 / 12, end of audio to answer 81 / 104 / 129 ms (bench/bench_asr.py, measured side by side)."""
-LIVE_OPTIONS: dict[str, object] = {"fwdflat": False}
-"""Over DECODER_OPTIONS for live listening (`live`): no second, flat-lexicon pass when the utterance ends.
-That pass runs only then, over every frame of the utterance, so it stood between the end of speech and
-the answer: `finish()` took 104-142 ms median on held-out questions, 11-13 ms without it. Streamed as live
-(one decoder per set, 30 ms frames) on 1,140 recordings of the own and held-out 1, 2, 3 and 6 questions in
-seven voices, right / resolved / false / out of scope declined went 319 / 462 / 28 / 298 -> 322 / 452 / 23
-/ 311 (of 766 in scope, 374 out). Recordings keep the pass (the spoken dev set was chosen with it)."""
-STOP_WATCH_OPTIONS: dict[str, object] = {"topn": 4}
-"""Over LIVE_OPTIONS for a recogniser made `quick`, which only listens for "stop" while the kiosk speaks:
+STOP_WATCH_OPTIONS: dict[str, object] = {"topn": 4, "fwdflat": False}
+"""Over DECODER_OPTIONS for a recogniser made `quick`, which only listens for "stop" while the kiosk speaks:
 PocketSphinx's default 4 Gaussians keep barge-in as fast as it can be (with 12, a live test missed a
-spoken "stop" once under the full test suite's load)."""
+spoken "stop" once under the full test suite's load). It reads partial hypotheses only, so it has no use
+for the second, flat-lexicon pass, which ran over everything it had heard at every `reset`. Questions
+keep that pass: it costs 60-140 ms when an utterance ends, but without it short commands were misheard
+in a conversation ("tell me more" as "tell me mark" 3 times in 3, "yes" as "best"), though held-out
+questions streamed as live came out no worse (1,140 recordings, right 319 -> 322, false 28 -> 23)."""
 _ALTERNATE_RE = re.compile(r"\(\d+\)$")
 DITHER_SEED = 0
 """Dither for the whole-recording pass is the same every time, so a file is always heard the same."""
@@ -103,13 +100,14 @@ class PocketSphinxRecognizer(Recognizer):
     def __init__(self, domain: DomainModel | None = None, *, hmm: Path | None = None,
                  sample_rate: int = SAMPLE_RATE, lw: float | None = None,
                  options: Mapping[str, object] | None = None, twin: bool = True,
-                 live: bool = False, quick: bool = False) -> None:  # fmt: skip
+                 quick: bool = False) -> None:  # fmt: skip
         """domain=None uses the bundled general en-us model; otherwise the domain's .lm and .dict.
 
         `options` are further PocketSphinx decoder options (beam, wbeam, pbeam, fwdflat, bestpath, ...),
-        over DECODER_OPTIONS (and LIVE_OPTIONS when `live` or `quick`, STOP_WATCH_OPTIONS when `quick`);
-        None/absent keeps those. `twin`: with two cores or more, a recording's whole-recording hearing is done
-        by a second decoder in a child process (`kiosk.asr_worker`)."""
+        over DECODER_OPTIONS (and STOP_WATCH_OPTIONS when `quick`); None/absent keeps those. `twin`: with
+        two cores or more, a recording's whole-recording hearing is done by a second decoder in a child
+        process (`kiosk.asr_worker`).
+        """
         if sample_rate != SAMPLE_RATE:
             raise ModelError(f"PocketSphinx's en-us model needs {SAMPLE_RATE} Hz audio, not {sample_rate} Hz")
         import pocketsphinx
@@ -120,8 +118,6 @@ class PocketSphinxRecognizer(Recognizer):
             config["hmm"] = str(hmm)
         if domain is not None:
             config.update(DECODER_OPTIONS)
-            if live or quick:
-                config.update(LIVE_OPTIONS)
             if quick:
                 config.update(STOP_WATCH_OPTIONS)
             config.update(self._domain_files(domain))
@@ -140,7 +136,7 @@ class PocketSphinxRecognizer(Recognizer):
         self._opening: bytearray | None = None  # that second, while the utterance's warp is undecided
         self._utterance_mean = ""
         self._twin = Twin(partial(PocketSphinxRecognizer, domain, hmm=hmm, lw=lw, options=options, twin=False,
-                                  live=live, quick=quick) if twin and cores() >= 2 else None)  # fmt: skip
+                                  quick=quick) if twin and cores() >= 2 else None)  # fmt: skip
         self._means: dict[str, str] = {}  # warp factor -> the cepstral mean it last carried (`_set_warp`)
         # A grammar of silence alone: a pass that only measures the audio costs ~3 ms per second of it.
         self._decoder.add_word(_SILENCE_WORD, "SIL", True)

@@ -131,7 +131,7 @@ def cmd_voice(args: argparse.Namespace, settings: Settings) -> int:
     rec, voice, s = settings.recognition, settings.voice, settings.speech
     engine = getattr(args, "engine", None) or rec.engine
     model_path = Path(rec.model_path) if rec.model_path else None
-    recognizer = create_recognizer(engine, settings.models_dir, model_path, domain, live=True)
+    recognizer = create_recognizer(engine, settings.models_dir, model_path, domain)
     watcher = create_recognizer(engine, settings.models_dir, model_path, domain, quick=True)
     print(f"speech engine: {recognizer.name}", file=sys.stderr, flush=True)
     if getattr(args, "listen", None):

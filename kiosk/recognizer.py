@@ -60,13 +60,12 @@ class Recognizer(ABC):
 
 
 def create_recognizer(engine: str, models_dir: Path, model_path: Path | None = None,
-                      domain: DomainModel | None = None, *, live: bool = False, quick: bool = False) -> Recognizer:
+                      domain: DomainModel | None = None, *, quick: bool = False) -> Recognizer:
     """auto: Vosk when a model is installed, else PocketSphinx; a broken Vosk model falls back too.
 
-    The engine's library is imported only here, only for the engine chosen. `live`: for the microphone,
-    where the time from the end of speech to the answer counts (PocketSphinx: `asr_pocketsphinx.LIVE_OPTIONS`).
-    `quick`: a live recogniser that only listens for "stop" while the kiosk speaks, made for speed over
-    accuracy where the engine has such a choice (PocketSphinx: `asr_pocketsphinx.STOP_WATCH_OPTIONS`).
+    The engine's library is imported only here, only for the engine chosen. `quick`: a recogniser that
+    only listens for "stop" while the kiosk speaks, made for speed over accuracy where the engine has such
+    a choice (PocketSphinx: `asr_pocketsphinx.STOP_WATCH_OPTIONS`).
     """
     from kiosk.errors import ModelError
 
@@ -87,7 +86,7 @@ def create_recognizer(engine: str, models_dir: Path, model_path: Path | None = N
             raise ModelError(f"no Vosk model found in {models_dir} (see models/README.md: kiosk models download)")
     from kiosk.asr_pocketsphinx import PocketSphinxRecognizer
 
-    return PocketSphinxRecognizer(domain, live=live, quick=quick)
+    return PocketSphinxRecognizer(domain, quick=quick)
 
 
 NORMAL_WORDS_PER_S = 1.6

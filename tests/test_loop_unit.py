@@ -196,9 +196,9 @@ class Rig:
 
 
 def real_recognizer(speech_kb: tuple[KnowledgeBase, Index, object], *, quick: bool = False) -> Recognizer:
-    """Live, as `kiosk run` makes it; quick: the barge-in watcher."""
+    """quick: the barge-in watcher, made as `kiosk run` makes it."""
     return create_recognizer("pocketsphinx", load_settings().models_dir, None, speech_kb[2],  # type: ignore[arg-type]
-                             live=True, quick=quick)
+                             quick=quick)
 
 
 # --- keys ----------------------------------------------------------------------------------------------------
