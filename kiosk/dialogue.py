@@ -93,7 +93,12 @@ def spoken(answer: Answer) -> str:
     """Title first, so a listener knows what they hear, unless the text already starts with it."""
     if answer.text.lower().startswith(answer.title.lower()):
         return answer.text
-    return f"{answer.title}. {answer.text}"
+    return f"{title_sentence(answer.title)} {answer.text}"
+
+
+def title_sentence(title: str) -> str:
+    """A topic's title as it is said before its answer: a sentence of its own."""
+    return f"{title}."
 
 
 def confirm_title(kb: KnowledgeBase, candidate: Candidate) -> str:
@@ -126,7 +131,7 @@ class Session:
 
     def openings(self) -> list[str]:
         """The sentences answers begin with, their topics' titles (`spoken`): the speaker makes them ahead."""
-        return [split_sentences(f"{t.title}.")[0] for t in self.kb.topics if t.title]
+        return [split_sentences(title_sentence(t.title))[0] for t in self.kb.topics if t.title]
 
     def example(self) -> str:
         named = [t for t in self.kb.topics if t.aliases]
