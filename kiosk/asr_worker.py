@@ -65,7 +65,9 @@ class Twin:
             try:
                 context = multiprocessing.get_context("spawn")  # a fresh interpreter: no decoder state copied
                 self._pool = ProcessPoolExecutor(1, mp_context=context, initializer=_start, initargs=(self._make,))
-                weakref.finalize(self, self._pool.shutdown, wait=False, cancel_futures=True)
+                # Waiting joins the pool's manager thread: left to close its pipe while the interpreter exits,
+                # it raced concurrent.futures' own exit hook (OSError: Bad file descriptor, 2 runs in 200).
+                weakref.finalize(self, self._pool.shutdown, wait=True, cancel_futures=True)
                 self._ready = self._pool.submit(_ready)
             except (OSError, RuntimeError) as exc:
                 self._failed(exc)
@@ -92,5 +94,5 @@ class Twin:
     def _failed(self, exc: BaseException) -> None:
         _LOGGER.warning("the second decoder failed (%s); recordings are heard by one decoder from now on", exc)
         if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool.shutdown(wait=True, cancel_futures=True)
         self._make = self._pool = self._ready = None

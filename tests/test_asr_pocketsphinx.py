@@ -6,9 +6,11 @@ sox resamples them to 16 kHz, and the real decoder listens.
 
 from __future__ import annotations
 
+import gc
 import math
 import re
 import subprocess
+import threading
 import wave
 from functools import partial
 from itertools import pairwise
@@ -351,6 +353,20 @@ def test_a_second_decoder_in_a_child_process_hears_the_whole_recording_as_this_o
     assert broken._twin.start().exception(timeout=60) is not None
     assert broken.recognize(man).text == PocketSphinxRecognizer(domain, twin=False).recognize(man).text
     assert not broken._twin.enabled and "second decoder failed" in caplog.text
+
+
+def test_a_twin_let_go_has_finished_with_its_threads_before_the_program_goes_on() -> None:
+    """A twin's pool closes its pipes from a manager thread. Left running as the interpreter exits, that
+    thread raced concurrent.futures' exit hook, which printed a traceback after a batch (seen in CI)."""
+    before = set(threading.enumerate())
+    twin = Twin(dict)
+    ready = twin.start()
+    assert ready is not None and ready.result(timeout=60)
+    started = set(threading.enumerate()) - before
+    assert started, "the pool runs a manager thread"
+    del twin, ready
+    gc.collect()
+    assert not [t for t in started if t.is_alive()]
 
 
 def test_a_recording_heard_at_once_is_heard_the_same_whatever_came_before(
