@@ -362,6 +362,18 @@ class PocketSphinxRecognizer(Recognizer):
         finally:
             self._decoder.activate_search(search)
 
+    def mark(self) -> object:
+        """The cepstral means carried (one per warp). Set back, a mean goes on from its printed value, as when
+        `_warp_for_pitch` sets one back."""
+        return self._decoder.get_cmn(), dict(self._means)
+
+    def restore(self, mark: object) -> None:
+        self.reset()
+        if isinstance(mark, tuple):
+            mean, means = mark
+            self._means = dict(means)
+            self._decoder.set_cmn(mean)
+
     def reset(self) -> None:
         """Abort the utterance in progress, if any, and forget it."""
         if self._in_utt:

@@ -59,6 +59,10 @@ class Endpointer:
         """The latest partial words make a complete question or command (decided by the caller)."""
         self.complete = complete
 
+    def wait_left(self) -> float:
+        """Seconds of further silence that end the utterance in progress."""
+        return (self.settings.quick_silence_s if self.complete else self.settings.silence_s) - self.silence
+
     def feed(self, is_speech: bool) -> Event:
         s = self.settings
         if not self.in_speech:
@@ -69,8 +73,7 @@ class Endpointer:
             return Event.NONE
         self.length += s.frame_s
         self.silence = 0.0 if is_speech else self.silence + s.frame_s
-        limit = s.quick_silence_s if self.complete else s.silence_s
-        if self.silence >= limit - 1e-9 or self.length >= s.max_utterance_s:
+        if self.wait_left() <= 1e-9 or self.length >= s.max_utterance_s:
             self.reset()
             return Event.END
         if not self.cued and self.silence >= s.cue_after_s - 1e-9:

@@ -30,6 +30,7 @@ from kiosk.parse import split_sentences
 from kiosk.recognizer import Recognizer, with_completeness
 from kiosk.speaker import Speaker, StreamSpeaker, tone
 from kiosk.textnorm import tokenize
+from kiosk.utterance import EARLY_S, Utterance
 
 if TYPE_CHECKING:  # numpy and the audio stack load with the first sound: `kiosk ask --text` starts in ~0.2 s
     from kiosk.denoise import NoiseSuppressor
@@ -87,6 +88,7 @@ class VoiceLoop:
 
         self.session = session
         self.recognizer = recognizer
+        self.utterance = Utterance(recognizer)
         self.watcher = watcher
         """A second recogniser that only listens for "stop" while the kiosk speaks."""
         self.speaker = speaker
@@ -162,18 +164,18 @@ class VoiceLoop:
         silence_before = self.endpointer.silence
         event = self.endpointer.feed(speech)
         if event is Event.START:
-            self.recognizer.reset()
-            for earlier in self.preroll:
-                self.recognizer.accept(earlier)
+            self.utterance.start(self.preroll)
             self.utterance_frames = len(self.preroll)
             self.pause_frames = 0
             self.preroll.clear()
         if self.endpointer.in_speech or event is Event.END:
             self.pause_frames = 0 if speech else self.pause_frames + 1
             self.utterance_frames += self.pause_frames <= KEPT_PAUSE_FRAMES
-            partial = self.recognizer.accept(frame)
+            partial = self.utterance.accept(frame, speech)
             if partial is not None and partial.text:
                 self.endpointer.mark_complete(self.is_complete(partial.text))
+            if not speech and self.endpointer.in_speech and self.endpointer.wait_left() <= EARLY_S:
+                self.utterance.finish_early()
         else:
             self.preroll.append(frame)
         if event is Event.CUE:
@@ -182,7 +184,7 @@ class VoiceLoop:
             waited = 0.0 if speech else silence_before + self.settings.endpoint.frame_s  # quick or full wait
             _LOGGER.debug("end of utterance at %.3f after %.2f s of silence", self.clock(), waited)
             speech_s = self.utterance_frames * 0.03
-            transcript = with_completeness(self.recognizer.finish(), max(0.3, speech_s))
+            transcript = with_completeness(self.utterance.finish(), max(0.3, speech_s))
             self.utterance_frames = 0
             self.heard(transcript)
 

@@ -51,6 +51,14 @@ class Recognizer(ABC):
     def reset(self) -> None:
         """Drop whatever was heard so far (e.g. when the kiosk starts speaking)."""
 
+    def mark(self) -> object:
+        """What the engine has adapted to so far (None: nothing to keep), for `restore`."""
+        return None
+
+    def restore(self, mark: object) -> None:
+        """Drop the utterance, finished or not, and adapt as at `mark`, to hear it again from its start."""
+        self.reset()
+
     def recognize(self, pcm: bytes, chunk_bytes: int = 8000) -> Transcript:
         """Whole-utterance helper for files: stream the audio through in chunks, then finish."""
         self.reset()

@@ -32,6 +32,7 @@ from kiosk.mic import FRAME_BYTES, exact_frames
 from kiosk.recognizer import Recognizer, create_recognizer
 from kiosk.speaker import Speaker
 from kiosk.speechdomain import load_for_speech
+from kiosk.utterance import EARLY_S
 from kiosk.wordindex import Index
 
 FRAME_S = 0.03
@@ -381,6 +382,36 @@ def test_long_pauses_do_not_count_as_speech_whose_words_were_dropped(speech_kb,
     rig.feed(silence(0.3) + voiced(0.3) + silence(1.5) + voiced(0.3) + silence(1.5) + voiced(0.3) + silence(2.5))
     assert len(seen) == 1 and seen[0].completeness >= 0.75
     assert rig.speaker.said[-1].startswith("Eyelids.")
+
+
+def test_an_utterance_is_finished_while_the_endpointer_still_waits(speech_kb, voice,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The recogniser's finishing work (a second pass over the utterance) is done EARLY_S before the wait for
+    silence is over, so the words are ready when it ends; the question is answered as before."""
+    recognizer = real_recognizer(speech_kb)
+    finished: list[float] = []
+    rig = Rig(speech_kb, recognizer, real_vad=True)
+    finish = recognizer.finish
+    monkeypatch.setattr(recognizer, "finish", lambda: (finished.append(rig.clock.now), finish())[1])
+    heard_at: list[float] = []
+    seen = spy_on_heard(rig, monkeypatch)
+    monkeypatch.setattr(rig.loop, "heard", lambda t, heard=rig.loop.heard: (heard_at.append(rig.clock.now), heard(t)))
+    rig.feed(silence(0.5) + frames_of(voice("what is blepharospasm")) + silence(2.5))
+    assert len(seen) == 1 and "blepharospasm" in seen[0].text.split(), seen
+    assert len(finished) == 1 and heard_at[0] - finished[0] == pytest.approx(EARLY_S, abs=0.035)
+    assert rig.loop.utterance.reopened == 0 and rig.speaker.said[-1].startswith("Eyelids.")
+
+
+def test_speech_after_an_early_finish_is_heard_with_what_came_before(speech_kb, voice) -> None:
+    """A complete question, a pause past the early finish but short of the end, then more words: the early
+    result is dropped and the whole utterance heard again, as one question."""
+    rig = Rig(speech_kb, real_recognizer(speech_kb), real_vad=True)
+    pause = EndpointSettings().quick_silence_s - EARLY_S / 2
+    pcm = voice("what is blepharospasm") + bytes(int(pause * 16000) * 2) + voice("and how is it treated")
+    rig.feed(silence(0.5) + frames_of(pcm) + silence(2.5))
+    heard = rig.heard()
+    assert rig.loop.utterance.reopened == 1 and len(heard) == 1, heard
+    assert {"blepharospasm", "treated"} <= set(heard[0].split()), heard
 
 
 # --- background noise -------------------------------------------------------------------------------------
