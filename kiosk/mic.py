@@ -292,4 +292,3 @@ def exact_frames(mic: object) -> Callable[[float], bytes | None]:
         return frame
 
     return read
-

@@ -21,8 +21,8 @@ _LOGGER = logging.getLogger(__name__)
 
 EARLY_S = 0.3
 """How long before the endpointer's wait ends the utterance is finished. More than the 60-140 ms finishing
-takes, with room for frames that arrive in bursts (the virtual devices here deliver 100 ms and more at once:
-a finish started by the first frame of a burst would end no sooner than one started by the last)."""
+takes, with room for frames that arrive in bursts (the virtual devices here deliver audio ~130 ms late, in
+bursts: a finish started by the first frame of a burst would end no sooner than one started by the last)."""
 
 
 class Utterance:
