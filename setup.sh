@@ -14,6 +14,7 @@ APT_PACKAGES=(
   alsa-utils libasound2-plugins     # ALSA's pulse plugin: how PortAudio reaches PulseAudio
   pulseaudio pulseaudio-utils       # the audio server (tests start a headless, virtual one)
   sox festival festvox-kdlpc16k flite  # test voices and the spoken dev set
+  sphinxtrain sphinxbase-utils pocketsphinx  # bw, mllr_solve, sphinx_fe: a hard voice is heard again adapted
   tmux                              # tests drive the text mode in a real terminal
   chromium fonts-dejavu-core        # the screen tests: a real browser and the page's font
 )

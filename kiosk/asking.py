@@ -10,6 +10,7 @@ import logging
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -91,13 +92,21 @@ def ask_audio(paths: list[Path], settings: Settings, engine: str | None = None) 
         asr_start = time.perf_counter()
         # Words per second of the speech the VAD found, not of the kept padding and pauses, which hold no
         # words. Own spoken questions: right answers 447 -> 458 of 753, false answers 22 -> 22 of 1073.
-        transcript = with_completeness(recognizer.recognize(utterance.pcm), utterance.speech_s)
-        transcript = best_hearing(transcript, index, settings.match)
+        heard = with_completeness(recognizer.recognize(utterance.pcm), utterance.speech_s)
+        transcript = best_hearing(heard, index, settings.match)
         asr_ms = (time.perf_counter() - asr_start) * 1000
         if not transcript.text:
             record = empty_record(path, message=NOT_HEARD)
         else:
             record = ask_text(str(path), kb, index, settings, heard=transcript)
+            if not record["answered"] and not record.get("message"):  # unsure: listen again, adapted
+                again = recognizer.hear_adapted(utterance.pcm, heard)
+                if again is not None and again.text:
+                    again = with_completeness(again, utterance.speech_s)
+                    heard = replace(heard, alternatives=(*heard.alternatives, again))
+                    transcript = best_hearing(heard, index, settings.match)
+                    record = ask_text(str(path), kb, index, settings, heard=transcript)
+                asr_ms = (time.perf_counter() - asr_start) * 1000
         total_ms = (time.perf_counter() - start) * 1000
         record["timings_ms"].update(asr_ms=round(asr_ms, 2), total_ms=round(total_ms, 2))
         record["audio_s"] = round(utterance.duration_s, 3)

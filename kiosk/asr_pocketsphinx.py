@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from kiosk.adapt import Adapter
 from kiosk.asr_worker import Twin, cores
 from kiosk.audio_in import int16_samples, voice_pitch_hz
 from kiosk.errors import ModelError
@@ -100,13 +101,14 @@ class PocketSphinxRecognizer(Recognizer):
     def __init__(self, domain: DomainModel | None = None, *, hmm: Path | None = None,
                  sample_rate: int = SAMPLE_RATE, lw: float | None = None,
                  options: Mapping[str, object] | None = None, twin: bool = True,
-                 quick: bool = False) -> None:  # fmt: skip
+                 quick: bool = False, adapt_dir: Path | None = None) -> None:  # fmt: skip
         """domain=None uses the bundled general en-us model; otherwise the domain's .lm and .dict.
 
         `options` are further PocketSphinx decoder options (beam, wbeam, pbeam, fwdflat, bestpath, ...),
         over DECODER_OPTIONS (and STOP_WATCH_OPTIONS when `quick`); None/absent keeps those. `twin`: with
         two cores or more, a recording's whole-recording hearing is done by a second decoder in a child
-        process (`kiosk.asr_worker`).
+        process (`kiosk.asr_worker`). `adapt_dir`: where speaker adaptation keeps its form of the model
+        (`hear_adapted`); None: no adaptation.
         """
         if sample_rate != SAMPLE_RATE:
             raise ModelError(f"PocketSphinx's en-us model needs {SAMPLE_RATE} Hz audio, not {sample_rate} Hz")
@@ -138,6 +140,10 @@ class PocketSphinxRecognizer(Recognizer):
         self._twin = Twin(partial(PocketSphinxRecognizer, domain, hmm=hmm, lw=lw, options=options, twin=False,
                                   quick=quick) if twin and cores() >= 2 else None)  # fmt: skip
         self._means: dict[str, str] = {}  # warp factor -> the cepstral mean it last carried (`_set_warp`)
+        self._adapted = partial(PocketSphinxRecognizer, domain, hmm=hmm, lw=lw, twin=False, quick=quick)
+        self._options = dict(options or {})
+        model, dictionary = (Path(str(self._decoder.config[key])) for key in ("hmm", "dict"))
+        self._adapter = Adapter(adapt_dir / model.name, model, dictionary) if adapt_dir is not None else None
         # A grammar of silence alone: a pass that only measures the audio costs ~3 ms per second of it.
         self._decoder.add_word(_SILENCE_WORD, "SIL", True)
         self._decoder.add_jsgf_string(_MEAN_SEARCH, f"#JSGF V1.0;\ngrammar mean;\npublic <s> = {_SILENCE_WORD};\n")
@@ -265,6 +271,17 @@ class PocketSphinxRecognizer(Recognizer):
         speech_s = len(pcm) / (2 * SAMPLE_RATE)
         surer, other = sorted((streamed, whole), key=lambda t: -_sureness(with_completeness(t, speech_s)))
         return replace(surer, alternatives=(other,)) if other.text else surer
+
+    def hear_adapted(self, pcm: bytes, heard: Transcript) -> Transcript | None:
+        """The recording heard all at once again, by the model moved towards this voice by a transform
+        fitted to the recording and `heard`'s words (`kiosk.adapt`); None where that cannot be done."""
+        if self._adapter is None or not heard.text:
+            return None
+        warp = HIGH_VOICE_WARP if voice_pitch_hz(pcm) >= HIGH_VOICE_HZ else 1.0
+        with self._adapter.transform(pcm, heard.text, warp) as mllr:
+            if mllr is None:
+                return None
+            return self._adapted(options={**self._options, "mllr": str(mllr)}).hear_at_once(pcm, warp)
 
     def hear_at_once(self, pcm: bytes, warp: float) -> Transcript:
         """The whole-recording hearing alone (what the twin does)."""

@@ -64,6 +64,15 @@ def check_recognizer(settings: Settings) -> Check:
     return Check("speech recognition", True, f"engine {engine.name}")
 
 
+def check_adaptation(settings: Settings) -> Check:
+    from kiosk.adapt import tools
+
+    if tools() is None:
+        return Check("speaker adaptation", False, "off: SphinxTrain's bw and mllr_solve, or sphinx_fe, are missing",
+                     "apt-get install sphinxtrain sphinxbase-utils pocketsphinx (./setup.sh does it)")
+    return Check("speaker adaptation", True, "on: a spoken question not understood is heard again, adapted")
+
+
 def check_audio_input(settings: Settings) -> Check:
     from kiosk.mic import audio_available
 
@@ -95,7 +104,8 @@ def check_voice(settings: Settings) -> Check:
 
 
 CHECKS: tuple[Callable[[Settings], Check], ...] = (
-    check_content, check_speech_vocabulary, check_recognizer, check_audio_input, check_audio_output, check_voice)
+    check_content, check_speech_vocabulary, check_recognizer, check_adaptation, check_audio_input, check_audio_output,
+    check_voice)
 
 
 def run_doctor(settings: Settings, out: Callable[[str], None] = print) -> int:

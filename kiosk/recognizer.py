@@ -17,6 +17,9 @@ _LOGGER = logging.getLogger(__name__)
 
 SAMPLE_RATE = 16_000
 """Every engine is fed 16 kHz, mono, signed 16-bit little-endian PCM."""
+ADAPT_FOLDER = ".adaptation"
+"""In the models folder: what speaker adaptation derives from an acoustic model (`kiosk.adapt`); hidden, so
+`kiosk models list` does not show it as a broken Vosk model."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,12 @@ class Recognizer(ABC):
         """Drop the utterance, finished or not, and adapt as at `mark`, to hear it again from its start."""
         self.reset()
 
+    def hear_adapted(self, pcm: bytes, heard: Transcript) -> Transcript | None:
+        """A whole utterance heard again by a model adapted to its voice, for when `heard` (its first
+        hearing) was not understood well enough to answer. Slower (PocketSphinx: about a second); None
+        where the engine cannot."""
+        return None
+
     def recognize(self, pcm: bytes, chunk_bytes: int = 8000) -> Transcript:
         """Whole-utterance helper for files: stream the audio through in chunks, then finish."""
         self.reset()
@@ -94,7 +103,7 @@ def create_recognizer(engine: str, models_dir: Path, model_path: Path | None = N
             raise ModelError(f"no Vosk model found in {models_dir} (see models/README.md: kiosk models download)")
     from kiosk.asr_pocketsphinx import PocketSphinxRecognizer
 
-    return PocketSphinxRecognizer(domain, quick=quick)
+    return PocketSphinxRecognizer(domain, quick=quick, adapt_dir=None if quick else models_dir / ADAPT_FOLDER)
 
 
 NORMAL_WORDS_PER_S = 1.6
