@@ -12,8 +12,9 @@ f3 0.621 -> 0.578, festival ked 0.345 -> 0.310, flite awb 0.253 -> 0.238, rms 0.
 The tools are SphinxTrain's (`bw` gathers the statistics, `mllr_solve` solves the transform) and
 sphinxbase's `sphinx_fe` (features), from Debian; without them nothing is adapted and the kiosk says so
 once in the log. They need the model's definition as text and its mixture weights unquantised, which
-the PyPI model lacks: `prepare` derives both once into a folder of their own. The recording's features
-live in a temporary folder for the second or so the estimate takes, and are deleted then.
+the PyPI model lacks: `prepare` derives both once into a folder of their own. The audio goes to
+sphinx_fe through a pipe; its features live in a temporary folder for the ~0.2 s the estimate takes, and
+are deleted then.
 """
 
 from __future__ import annotations
@@ -184,12 +185,10 @@ def _estimated(pcm: bytes, words: list[str], dictionary: Path, model: Path, prog
     with tempfile.TemporaryDirectory(prefix="kiosk-adapt-") as tmp:
         work = Path(tmp)
         try:
-            (work / "u.raw").write_bytes(pcm)
             subprocess.run([programs["sphinx_fe"], *_params(model, FRONT_END), "-samprate", "16000", "-dither", "yes",
                             "-raw", "yes", "-input_endian", "little", "-warp_type", "inverse_linear",
-                            "-warp_params", str(warp), "-i", str(work / "u.raw"), "-o", str(work / "u.mfc")],
-                           check=True, capture_output=True, timeout=TIMEOUT_S)  # fmt: skip
-            (work / "u.raw").unlink()
+                            "-warp_params", str(warp), "-i", "/dev/stdin", "-o", str(work / "u.mfc")],
+                           input=pcm, check=True, capture_output=True, timeout=TIMEOUT_S)  # fmt: skip
             (work / "ids").write_text("u\n")
             (work / "words").write_text(f"<s> {' '.join(words)} </s> (u)\n")
             (work / "acc").mkdir()
