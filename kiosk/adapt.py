@@ -148,10 +148,6 @@ class Adapter:
         if self._programs is None:
             _LOGGER.warning("speaker adaptation is off: SphinxTrain's bw and mllr_solve or sphinx_fe are missing")
 
-    @property
-    def available(self) -> bool:
-        return self._programs is not None
-
     def _ready(self) -> tuple[Path, dict[str, str]] | None:
         if self._programs is None:
             return None

@@ -64,7 +64,7 @@ class Recognizer(ABC):
 
     def hear_adapted(self, pcm: bytes, heard: Transcript) -> Transcript | None:
         """A whole utterance heard again by a model adapted to its voice, for when `heard` (its first
-        hearing) was not understood well enough to answer. Slower (PocketSphinx: about a second); None
+        hearing) was not understood well enough to answer. Slower (PocketSphinx: 0.5-1 s); None
         where the engine cannot."""
         return None
 

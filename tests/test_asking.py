@@ -296,3 +296,30 @@ def test_models_list_with_vosk_engine_and_no_model_says_so(no_models_config, wor
     proc = run("--config", str(no_models_config), "models", "list", env=clean_env(work, KIOSK_ENGINE="vosk"))
     assert proc.returncode == 0, proc.stderr
     assert "None" not in proc.stdout and "no Vosk model" in proc.stdout.splitlines()[-1], proc.stdout
+
+
+def test_only_a_question_not_answered_is_heard_again_adapted(audio, work, monkeypatch):
+    """In process, with the real recogniser and tools: the answered question is not heard again; the
+    declined one is, by the adapted model, and stays declined (a taxi is not in the content)."""
+    from dataclasses import replace
+
+    from kiosk.asking import ask_audio
+    from kiosk.asr_pocketsphinx import PocketSphinxRecognizer
+    from kiosk.config import Settings
+
+    calls = []
+    real = PocketSphinxRecognizer.hear_adapted
+
+    def spy(self, pcm, heard):
+        again = real(self, pcm, heard)
+        calls.append((heard.text, again))
+        return again
+
+    monkeypatch.setattr(PocketSphinxRecognizer, "hear_adapted", spy)
+    settings = replace(Settings(), models_dir=work / "adapting-models")
+    good, taxi = ask_audio([audio["good"], audio["taxi"]], settings, engine="pocketsphinx")
+    assert good["answered"] and not taxi["answered"] and not taxi["confirm"] and not taxi.get("message")
+    assert len(calls) == 1, calls
+    heard, again = calls[0]
+    assert heard and again is not None and again.text and again.engine == "pocketsphinx"
+    assert (work / "adapting-models" / ".adaptation" / "en-us" / "mixture_weights").is_file()
