@@ -137,11 +137,11 @@ class PocketSphinxRecognizer(Recognizer):
         self._follow_pitch = True  # live: each utterance's warp from its own opening second (not in `_warped`)
         self._opening: bytearray | None = None  # that second, while the utterance's warp is undecided
         self._utterance_mean = ""
-        self._twin = Twin(partial(PocketSphinxRecognizer, domain, hmm=hmm, lw=lw, options=options, twin=False,
-                                  quick=quick) if twin and cores() >= 2 else None)  # fmt: skip
-        self._means: dict[str, str] = {}  # warp factor -> the cepstral mean it last carried (`_set_warp`)
-        self._adapted = partial(PocketSphinxRecognizer, domain, hmm=hmm, lw=lw, twin=False, quick=quick)
+        # One decoder alone, as this one is made: the twin hears with it, adaptation with a transform added.
+        self._alone = partial(PocketSphinxRecognizer, domain, hmm=hmm, lw=lw, twin=False, quick=quick)
         self._options = dict(options or {})
+        self._twin = Twin(partial(self._alone, options=options) if twin and cores() >= 2 else None)
+        self._means: dict[str, str] = {}  # warp factor -> the cepstral mean it last carried (`_set_warp`)
         model, dictionary = (Path(str(self._decoder.config[key])) for key in ("hmm", "dict"))
         self._adapter = Adapter(adapt_dir / model.name, model, dictionary) if adapt_dir is not None else None
         # A grammar of silence alone: a pass that only measures the audio costs ~3 ms per second of it.
@@ -281,7 +281,7 @@ class PocketSphinxRecognizer(Recognizer):
         with self._adapter.transform(pcm, heard.text, warp) as mllr:
             if mllr is None:
                 return None
-            return self._adapted(options={**self._options, "mllr": str(mllr)}).hear_at_once(pcm, warp)
+            return self._alone(options={**self._options, "mllr": str(mllr)}).hear_at_once(pcm, warp)
 
     def hear_at_once(self, pcm: bytes, warp: float) -> Transcript:
         """The whole-recording hearing alone (what the twin does)."""
